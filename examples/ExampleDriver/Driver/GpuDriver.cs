@@ -1,0 +1,136 @@
+using System.Text.Json;
+using DraSdk.Cdi;
+using DraSdk.Checkpoint;
+using DraSdk.KubeletPlugin;
+using ExampleDriver.Devices;
+using Microsoft.Extensions.Logging;
+
+namespace ExampleDriver.Driver;
+
+/// <summary>
+/// Prepares fake GPUs: checkpoint first (idempotence), then the deterministic plan, then the side effects
+/// (one transient CDI spec per claim), recorded in two phases so a kill at any point is recoverable.
+/// </summary>
+internal sealed partial class GpuDriver(
+    FakeGpuDiscovery gpus,
+    PreparedClaimStore checkpoint,
+    CdiClaimSpecs cdi,
+    ExampleDriverOptions options,
+    ILogger<GpuDriver> logger) : DraDriver
+{
+    protected override ValueTask<PrepareResult> PrepareClaimAsync(PreparableClaim claim, CancellationToken cancellationToken)
+    {
+        // 1. Already prepared (and its CDI spec still in place)? Answer the same again.
+        if (checkpoint.TryGet(claim.Uid, out PreparedClaimRecord? existing) && existing.State == PreparedClaimState.PrepareCompleted
+            && File.Exists(cdi.GetSpecPath(claim.Uid)))
+        {
+            LogAlreadyPrepared(logger, claim.Reference.ToString());
+            return ValueTask.FromResult(PrepareResult.Success(existing.Devices.Select(ToPreparedDevice)));
+        }
+
+        // 2. The deterministic part: what each device gets.
+        (IReadOnlyList<PlannedDevice> plan, string? error) = ClaimPlan.Compute(claim, gpus);
+        if (error is not null)
+        {
+            return ValueTask.FromResult(PrepareResult.Failure(error));
+        }
+
+        // 3. A GPU belongs to one claim at a time, unless the claim has admin access (monitoring).
+        foreach (PlannedDevice device in plan.Where(d => !d.AdminAccess))
+        {
+            PreparedClaimRecord? owner = checkpoint.Claims.Values.FirstOrDefault(r => r.ClaimUid != claim.Uid
+                && r.Devices.Any(d => d.DeviceName == device.Gpu.Name && d.PoolName == device.Allocation.Pool));
+            if (owner is not null)
+            {
+                return ValueTask.FromResult(PrepareResult.Failure(
+                    $"device {device.Gpu.Name} is already prepared for claim {owner.Namespace}/{owner.Name} ({owner.ClaimUid})"));
+            }
+        }
+
+        // 4. Side effects, recorded in two phases.
+        CdiDevice[] specDevices = [.. plan.Select(d => new CdiDevice { Name = d.Gpu.Name, ContainerEdits = d.Edits(claim.Uid) })];
+        var record = new PreparedClaimRecord
+        {
+            ClaimUid = claim.Uid,
+            Namespace = claim.Reference.Namespace,
+            Name = claim.Reference.Name,
+            Devices = [.. plan.Select(d => new PreparedDeviceRecord
+            {
+                Requests = [d.Allocation.Request],
+                PoolName = d.Allocation.Pool,
+                DeviceName = d.Gpu.Name,
+                CdiDeviceIds = [cdi.GetDeviceId(claim.Uid, d.Gpu.Name).ToString()],
+                ShareId = d.Allocation.ShareID,
+            })],
+            DriverData = JsonSerializer.SerializeToElement(specDevices.Select(d => new SpecDevice(d.Name, d.ContainerEdits.Env ?? [])).ToArray()),
+        };
+        checkpoint.MarkPrepareStarted(record);
+        CdiClaimSpecFile written = cdi.Write(claim.Uid, specDevices, ClaimEdits(claim.Uid));
+        checkpoint.MarkPrepareCompleted(record);
+        LogPrepared(logger, claim.Reference.ToString(), plan.Count, written.Path, written.Version.ToString());
+        return ValueTask.FromResult(PrepareResult.Success(record.Devices.Select(ToPreparedDevice)));
+    }
+
+    protected override ValueTask<UnprepareResult> UnprepareClaimAsync(ClaimReference claim, CancellationToken cancellationToken)
+    {
+        bool removedSpec = cdi.Remove(claim.Uid);
+        bool removedRecord = checkpoint.Remove(claim.Uid);
+        LogUnprepared(logger, claim.ToString(), removedSpec || removedRecord);
+        return ValueTask.FromResult(UnprepareResult.Success());
+    }
+
+    /// <summary>
+    /// Runs once before the kubelet can call: undoes prepares a kill interrupted, and re-creates the CDI specs a
+    /// reboot wiped from a tmpfs <c>/var/run/cdi</c> from what the checkpoint recorded.
+    /// </summary>
+    public void Recover()
+    {
+        foreach (PreparedClaimRecord incomplete in checkpoint.IncompleteClaims)
+        {
+            cdi.Remove(incomplete.ClaimUid);
+            checkpoint.Remove(incomplete.ClaimUid);
+            LogRolledBack(logger, $"{incomplete.Namespace}/{incomplete.Name} ({incomplete.ClaimUid})");
+        }
+
+        foreach (PreparedClaimRecord record in checkpoint.Claims.Values)
+        {
+            bool needsSpec = checkpoint.RecordsNeedingRecreation.Contains(record) || !File.Exists(cdi.GetSpecPath(record.ClaimUid));
+            if (!needsSpec || record.DriverData is not { } data)
+            {
+                continue;
+            }
+
+            SpecDevice[] devices = data.Deserialize<SpecDevice[]>() ?? [];
+            cdi.Write(record.ClaimUid, devices.Select(d => new CdiDevice { Name = d.Name, ContainerEdits = new ContainerEdits { Env = d.Env } }), ClaimEdits(record.ClaimUid));
+            checkpoint.MarkRecreated(record.ClaimUid);
+            LogRecreated(logger, $"{record.Namespace}/{record.Name} ({record.ClaimUid})");
+        }
+    }
+
+    /// <summary>What every container using the claim gets, whatever its devices.</summary>
+    private ContainerEdits ClaimEdits(string claimUid) => new()
+    {
+        Env = [$"KUBERNETES_NODE_NAME={options.NodeName}", $"DRA_RESOURCE_DRIVER_NAME={ExampleDriverOptions.DriverName}", $"DRA_RESOURCE_CLAIM_UID={claimUid}"],
+    };
+
+    private static PreparedDevice ToPreparedDevice(PreparedDeviceRecord d) =>
+        new(d.PoolName, d.DeviceName, d.CdiDeviceIds) { Requests = d.Requests, ShareId = d.ShareId };
+
+    /// <summary>What the checkpoint keeps to re-create a claim's CDI spec without the claim.</summary>
+    internal sealed record SpecDevice(string Name, IReadOnlyList<string> Env);
+
+    [LoggerMessage(1, LogLevel.Information, "Claim {Claim} is already prepared")]
+    private static partial void LogAlreadyPrepared(ILogger logger, string claim);
+
+    [LoggerMessage(2, LogLevel.Information, "Prepared claim {Claim}: {DeviceCount} device(s), CDI spec {SpecPath} (cdiVersion {CdiVersion})")]
+    private static partial void LogPrepared(ILogger logger, string claim, int deviceCount, string specPath, string cdiVersion);
+
+    [LoggerMessage(3, LogLevel.Information, "Unprepared claim {Claim} (was prepared: {WasPrepared})")]
+    private static partial void LogUnprepared(ILogger logger, string claim, bool wasPrepared);
+
+    [LoggerMessage(4, LogLevel.Warning, "Rolled back the interrupted prepare of claim {Claim}")]
+    private static partial void LogRolledBack(ILogger logger, string claim);
+
+    [LoggerMessage(5, LogLevel.Information, "Re-created the CDI spec of claim {Claim} lost with a reboot")]
+    private static partial void LogRecreated(ILogger logger, string claim);
+}

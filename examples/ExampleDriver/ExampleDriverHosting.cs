@@ -1,0 +1,76 @@
+using DraSdk.Cdi;
+using DraSdk.Checkpoint;
+using DraSdk.KubeletPlugin;
+using ExampleDriver.Devices;
+using ExampleDriver.Driver;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ExampleDriver;
+
+/// <summary>How the example driver is composed on the generic host; the same for the DaemonSet and the demo.</summary>
+internal static class ExampleDriverHosting
+{
+    public static IHostApplicationBuilder AddExampleDriver(this IHostApplicationBuilder builder, Action<DraDriverOptions>? configure = null)
+    {
+        IConfiguration config = builder.Configuration;
+        var options = new ExampleDriverOptions();
+        if (config["NODE_NAME"] is { Length: > 0 } node)
+        {
+            options.NodeName = node;
+        }
+
+        if (config["NUM_DEVICES"] is { Length: > 0 } count)
+        {
+            options.NumDevices = int.TryParse(count, out int n) && n is >= 0 and <= 128
+                ? n
+                : throw new InvalidOperationException($"NUM_DEVICES must be a number from 0 to 128, not '{count}'.");
+        }
+
+        IServiceCollection services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton<FakeGpuDiscovery>();
+        services.AddSingleton(sp =>
+        {
+            DraDriverOptions draOptions = sp.GetRequiredService<IOptions<DraDriverOptions>>().Value;
+            var writer = new CdiSpecWriter(new CdiSpecWriterOptions { SpecDirectory = draOptions.CdiRoot });
+            return new CdiClaimSpecs(writer, new CdiKind(ExampleDriverOptions.CdiVendor, ExampleDriverOptions.CdiClass));
+        });
+        services.AddOptions<PreparedClaimStoreOptions>()
+            .Configure<IOptions<DraDriverOptions>>((o, dra) => o.CheckpointDirectory = dra.Value.EffectivePluginDataDirectoryPath);
+        services.AddSingleton(sp => new PreparedClaimStore(
+            sp.GetRequiredService<IOptions<PreparedClaimStoreOptions>>().Value,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<PreparedClaimStore>()));
+        services.AddSingleton<DeviceHealthTracker>();
+
+        // Registered before AddDraDriver: hosted services start in order, so the checkpoint is loaded and
+        // recovered before the kubelet can call.
+        services.AddHostedService<StartupRecovery>();
+
+        services.AddDraDriver<GpuDriver>(o =>
+            {
+                o.DriverName = ExampleDriverOptions.DriverName;
+                o.NodeName ??= options.NodeName;
+                configure?.Invoke(o);
+            })
+            .AddDeviceHealth<DeviceHealthTracker>()
+            .AddResourceSlicePublisher();
+        services.AddHostedService<DevicePublisher>();
+        return builder;
+    }
+
+    /// <summary>Loads the checkpoint and recovers from kills and reboots before serving.</summary>
+    private sealed class StartupRecovery(PreparedClaimStore checkpoint, GpuDriver driver) : IHostedService
+    {
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            await checkpoint.LoadAsync(cancellationToken).ConfigureAwait(false);
+            driver.Recover();
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,16 @@
+namespace ExampleDriver;
+
+/// <summary>The example driver's own settings, from the environment (<c>NODE_NAME</c>, <c>NUM_DEVICES</c>).</summary>
+internal sealed class ExampleDriverOptions
+{
+    public const string DriverName = "gpu.example.com";
+
+    /// <summary>The CDI vendor and class of the per-claim specs: <c>k8s.gpu.example.com/gpu</c>.</summary>
+    public const string CdiVendor = "k8s.gpu.example.com";
+
+    public const string CdiClass = "gpu";
+
+    public string NodeName { get; set; } = Environment.MachineName.ToLowerInvariant();
+
+    public int NumDevices { get; set; } = 8;
+}

@@ -1,0 +1,545 @@
+using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text.Json;
+using DraSdk.Checkpoint.Format;
+using DraSdk.Internal;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DraSdk.Checkpoint;
+
+/// <summary>
+/// The driver's record of prepared resource claims, kept in a checkpoint file that survives kills, restarts
+/// and reboots.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Call <see cref="LoadAsync"/> (or use <see cref="OpenAsync"/>) once at startup, before serving the kubelet.
+/// Loading never throws for a bad file: an unusable checkpoint is moved aside and the store starts empty, so a
+/// corrupt file cannot put the driver in a crash loop. The <see cref="CheckpointLoadResult"/> says what happened.
+/// </para>
+/// <para>
+/// Every mutation writes the whole checkpoint atomically (temporary file, fsync, rename, directory fsync) before
+/// it returns; if the write fails the exception propagates and the in-memory state is unchanged. Mutations are
+/// serialized; reads (<see cref="TryGet"/>, <see cref="Claims"/>) are lock-free snapshots. All members are
+/// thread-safe. Mutations do blocking file I/O.
+/// </para>
+/// <para>
+/// Prepare in two phases: <see cref="MarkPrepareStarted"/> before the first side effect,
+/// <see cref="MarkPrepareCompleted"/> after the last. A claim found in <see cref="PreparedClaimState.PrepareStarted"/>
+/// after a restart (<see cref="IncompleteClaims"/>) marks work the driver must clean up.
+/// </para>
+/// </remarks>
+public sealed partial class PreparedClaimStore
+{
+    private const int NotLoaded = 0;
+    private const int Loading = 1;
+    private const int LoadedState = 2;
+
+    private static readonly ImmutableDictionary<string, PreparedClaimRecord> Empty =
+        ImmutableDictionary.Create<string, PreparedClaimRecord>(StringComparer.Ordinal);
+
+    private readonly Lock _gate = new();
+    private readonly string _directory;
+    private readonly string _fileName;
+    private readonly string? _bootIdPath;
+    private readonly UnixFileMode _fileMode;
+    private readonly long _maxFileSize;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    private volatile ImmutableDictionary<string, PreparedClaimRecord> _claims = Empty;
+    private volatile CheckpointLoadResult? _loadResult;
+    private volatile bool _bootChanged;
+    private volatile string? _currentBootId;
+    private int _loadState;
+
+    /// <summary>Creates a store. Nothing is read until <see cref="LoadAsync"/>.</summary>
+    /// <param name="options">Where the checkpoint lives and how it is written; copied, so later changes have no effect.</param>
+    /// <param name="logger">Receives load outcomes and problems; optional.</param>
+    /// <exception cref="ArgumentException">The options name no directory, or the file name is not a plain file name.</exception>
+    public PreparedClaimStore(PreparedClaimStoreOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.CheckpointDirectory))
+        {
+            throw new ArgumentException($"{nameof(PreparedClaimStoreOptions.CheckpointDirectory)} is required.", nameof(options));
+        }
+
+        if (string.IsNullOrWhiteSpace(options.FileName)
+            || options.FileName.IndexOfAny(['/', '\\']) >= 0
+            || options.FileName is "." or "..")
+        {
+            throw new ArgumentException($"{nameof(PreparedClaimStoreOptions.FileName)} must be a plain file name.", nameof(options));
+        }
+
+        if (options.MaxFileSizeBytes <= 0)
+        {
+            throw new ArgumentException($"{nameof(PreparedClaimStoreOptions.MaxFileSizeBytes)} must be positive.", nameof(options));
+        }
+
+        _directory = Path.GetFullPath(options.CheckpointDirectory);
+        _fileName = options.FileName;
+        _bootIdPath = string.IsNullOrEmpty(options.BootIdPath) ? null : options.BootIdPath;
+        _fileMode = options.FileMode;
+        _maxFileSize = options.MaxFileSizeBytes;
+        _time = options.TimeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        CheckpointPath = Path.Combine(_directory, _fileName);
+    }
+
+    /// <summary>Creates a store and loads its checkpoint; the outcome is in <see cref="LoadResult"/>.</summary>
+    /// <param name="options">Where the checkpoint lives and how it is written.</param>
+    /// <param name="logger">Receives load outcomes and problems; optional.</param>
+    /// <param name="cancellationToken">Cancels reading the files.</param>
+    public static async Task<PreparedClaimStore> OpenAsync(
+        PreparedClaimStoreOptions options, ILogger? logger = null, CancellationToken cancellationToken = default)
+    {
+        var store = new PreparedClaimStore(options, logger);
+        await store.LoadAsync(cancellationToken).ConfigureAwait(false);
+        return store;
+    }
+
+    /// <summary>The checkpoint file's full path.</summary>
+    public string CheckpointPath { get; }
+
+    /// <summary>True once <see cref="LoadAsync"/> has completed; mutations are refused before that.</summary>
+    public bool IsLoaded => Volatile.Read(ref _loadState) == LoadedState;
+
+    /// <summary>The outcome of <see cref="LoadAsync"/>; null until it completes.</summary>
+    public CheckpointLoadResult? LoadResult => _loadResult;
+
+    /// <summary>The current boot's id, read at load; null if unavailable or detection is off.</summary>
+    public string? CurrentBootId => _currentBootId;
+
+    /// <summary>
+    /// True when the loaded checkpoint was written during an earlier boot and nothing has been saved since.
+    /// The next successful save records the current boot id and clears it. Use
+    /// <see cref="RecordsNeedingRecreation"/> for the per-claim view, which stays accurate across restarts.
+    /// </summary>
+    public bool BootChanged => _bootChanged;
+
+    /// <summary>An immutable snapshot of all records, keyed by claim UID.</summary>
+    public IReadOnlyDictionary<string, PreparedClaimRecord> Claims => _claims;
+
+    /// <summary>The number of records.</summary>
+    public int Count => _claims.Count;
+
+    /// <summary>
+    /// Records still in <see cref="PreparedClaimState.PrepareStarted"/>, in UID order. Right after load these
+    /// are claims whose prepare was interrupted: undo their partial work, then <see cref="Remove"/> them or
+    /// prepare them again.
+    /// </summary>
+    public IReadOnlyList<PreparedClaimRecord> IncompleteClaims => SelectIncomplete(_claims);
+
+    /// <summary>
+    /// Completed records saved under a different boot id than the current one, in UID order: their runtime
+    /// state (for example CDI specs under a tmpfs <c>/var/run/cdi</c>) is gone and must be re-created, then
+    /// confirmed with <see cref="MarkRecreated"/>. Because each record carries its own boot id, this stays
+    /// correct even if the driver restarts again before it has re-created everything. Empty when the current
+    /// boot id is unknown.
+    /// </summary>
+    public IReadOnlyList<PreparedClaimRecord> RecordsNeedingRecreation => SelectNeedingRecreation(_claims, _currentBootId);
+
+    /// <summary>Looks up a claim by UID.</summary>
+    /// <param name="claimUid">The ResourceClaim's UID.</param>
+    /// <param name="record">The record, when found.</param>
+    /// <returns>True when the claim is recorded (in either state).</returns>
+    public bool TryGet(string claimUid, [NotNullWhen(true)] out PreparedClaimRecord? record)
+    {
+        ArgumentNullException.ThrowIfNull(claimUid);
+        return _claims.TryGetValue(claimUid, out record);
+    }
+
+    /// <summary>
+    /// Loads the checkpoint. Call once, before any mutation. Never throws for a missing, unreadable or corrupt
+    /// file: a bad file is moved to <c>&lt;name&gt;.corrupt-&lt;UTC timestamp&gt;</c>, logged, and the store starts
+    /// empty. Temporary files left by a writer that was killed are removed first.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels reading the files; the store can then be loaded again.</param>
+    /// <returns>What was found.</returns>
+    /// <exception cref="InvalidOperationException">The store was already loaded or is loading.</exception>
+    public async Task<CheckpointLoadResult> LoadAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref _loadState, Loading, NotLoaded) != NotLoaded)
+        {
+            throw new InvalidOperationException("The prepared-claim store has already been loaded.");
+        }
+
+        try
+        {
+            string? bootId = await ReadBootIdAsync(cancellationToken).ConfigureAwait(false);
+            RemoveLeftovers();
+            (byte[]? content, CheckpointSetAsideReason? readProblem, string? readDetail) =
+                await ReadCheckpointAsync(cancellationToken).ConfigureAwait(false);
+
+            CheckpointLoadResult result;
+            lock (_gate)
+            {
+                _currentBootId = bootId;
+                result = Apply(bootId, content, readProblem, readDetail);
+                _loadResult = result;
+                Volatile.Write(ref _loadState, LoadedState);
+            }
+
+            return result;
+        }
+        catch
+        {
+            Volatile.Write(ref _loadState, NotLoaded);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Records that preparing <paramref name="record"/> has begun, and saves. Call it before the first side
+    /// effect (CDI spec, device configuration). Replaces any existing record for the claim.
+    /// </summary>
+    /// <param name="record">The claim and the devices about to be prepared.</param>
+    /// <returns>The stored record, with <see cref="PreparedClaimRecord.State"/>, <see cref="PreparedClaimRecord.BootId"/> and <see cref="PreparedClaimRecord.UpdatedAt"/> stamped.</returns>
+    /// <exception cref="InvalidOperationException">The store has not been loaded.</exception>
+    /// <exception cref="IOException">The checkpoint could not be written; the store is unchanged.</exception>
+    public PreparedClaimRecord MarkPrepareStarted(PreparedClaimRecord record) =>
+        Upsert(record, PreparedClaimState.PrepareStarted);
+
+    /// <summary>
+    /// Records that every side effect of preparing <paramref name="record"/> is in place, and saves. Replaces
+    /// any existing record for the claim, so the final device list and driver data may differ from the
+    /// started record.
+    /// </summary>
+    /// <param name="record">The claim and the devices prepared for it.</param>
+    /// <returns>The stored record, with <see cref="PreparedClaimRecord.State"/>, <see cref="PreparedClaimRecord.BootId"/> and <see cref="PreparedClaimRecord.UpdatedAt"/> stamped.</returns>
+    /// <exception cref="InvalidOperationException">The store has not been loaded.</exception>
+    /// <exception cref="IOException">The checkpoint could not be written; the store is unchanged.</exception>
+    public PreparedClaimRecord MarkPrepareCompleted(PreparedClaimRecord record) =>
+        Upsert(record, PreparedClaimState.PrepareCompleted);
+
+    /// <summary>
+    /// Records that the runtime state of a claim has been re-created during the current boot (stamps the
+    /// current boot id), and saves. Call it for each of <see cref="RecordsNeedingRecreation"/> once done.
+    /// </summary>
+    /// <param name="claimUid">The ResourceClaim's UID.</param>
+    /// <returns>False when the claim is not recorded.</returns>
+    /// <exception cref="InvalidOperationException">The store has not been loaded.</exception>
+    /// <exception cref="IOException">The checkpoint could not be written; the store is unchanged.</exception>
+    public bool MarkRecreated(string claimUid)
+    {
+        ArgumentNullException.ThrowIfNull(claimUid);
+        lock (_gate)
+        {
+            EnsureLoaded();
+            if (!_claims.TryGetValue(claimUid, out PreparedClaimRecord? existing))
+            {
+                return false;
+            }
+
+            Save(_claims.SetItem(claimUid, existing with { BootId = _currentBootId, UpdatedAt = _time.GetUtcNow() }));
+            return true;
+        }
+    }
+
+    /// <summary>Removes a claim (after unprepare, or after cleaning up an incomplete prepare), and saves.</summary>
+    /// <param name="claimUid">The ResourceClaim's UID.</param>
+    /// <returns>False when the claim was not recorded (nothing is written then).</returns>
+    /// <exception cref="InvalidOperationException">The store has not been loaded.</exception>
+    /// <exception cref="IOException">The checkpoint could not be written; the store is unchanged.</exception>
+    public bool Remove(string claimUid)
+    {
+        ArgumentNullException.ThrowIfNull(claimUid);
+        lock (_gate)
+        {
+            EnsureLoaded();
+            if (!_claims.ContainsKey(claimUid))
+            {
+                return false;
+            }
+
+            Save(_claims.Remove(claimUid));
+            return true;
+        }
+    }
+
+    private PreparedClaimRecord Upsert(PreparedClaimRecord record, PreparedClaimState state)
+    {
+        PreparedClaimRecord normalized = Normalize(record);
+        lock (_gate)
+        {
+            EnsureLoaded();
+            PreparedClaimRecord stored = normalized with
+            {
+                State = state,
+                BootId = _currentBootId,
+                UpdatedAt = _time.GetUtcNow(),
+            };
+            Save(_claims.SetItem(stored.ClaimUid, stored));
+            return stored;
+        }
+    }
+
+    // Called under _gate. Memory changes only after the file is durably written.
+    private void Save(ImmutableDictionary<string, PreparedClaimRecord> next)
+    {
+        byte[] bytes = CheckpointFile.Encode(_currentBootId, next.Values);
+        AtomicFile.Write(CheckpointPath, bytes, _fileMode);
+        _claims = next;
+        _bootChanged = false;
+    }
+
+    private void EnsureLoaded()
+    {
+        if (Volatile.Read(ref _loadState) != LoadedState)
+        {
+            throw new InvalidOperationException(
+                "Load the prepared-claim store (LoadAsync) before changing it; saving an unloaded store would overwrite the checkpoint.");
+        }
+    }
+
+    private CheckpointLoadResult Apply(string? bootId, byte[]? content, CheckpointSetAsideReason? readProblem, string? readDetail)
+    {
+        if (content is null && readProblem is null)
+        {
+            Log.NotFound(_logger, CheckpointPath);
+            return new CheckpointLoadResult { Status = CheckpointLoadStatus.NotFound, CheckpointPath = CheckpointPath, CurrentBootId = bootId };
+        }
+
+        CheckpointReadResult read = content is null
+            ? CheckpointReadResult.Fail(readProblem!.Value, readDetail ?? "unreadable")
+            : CheckpointFile.Read(content);
+
+        if (read.Problem is { } problem)
+        {
+            return SetAside(bootId, problem, read.Detail ?? problem.ToString(), read.ApiVersion);
+        }
+
+        _claims = read.Claims;
+        bool bootChanged = bootId is not null && !string.Equals(bootId, read.BootId, StringComparison.Ordinal);
+        _bootChanged = bootChanged;
+
+        PreparedClaimRecord[] incomplete = SelectIncomplete(read.Claims);
+        PreparedClaimRecord[] recreate = SelectNeedingRecreation(read.Claims, bootId);
+        if (bootChanged)
+        {
+            Log.BootChanged(_logger, CheckpointPath, read.Claims.Count, read.BootId ?? "<none>", bootId!, recreate.Length);
+        }
+        else
+        {
+            Log.Loaded(_logger, CheckpointPath, read.Claims.Count);
+        }
+
+        if (incomplete.Length > 0)
+        {
+            Log.IncompleteClaims(_logger, incomplete.Length, string.Join(", ", incomplete.Select(c => c.ClaimUid)));
+        }
+
+        return new CheckpointLoadResult
+        {
+            Status = bootChanged ? CheckpointLoadStatus.BootChanged : CheckpointLoadStatus.Loaded,
+            CheckpointPath = CheckpointPath,
+            ClaimCount = read.Claims.Count,
+            CurrentBootId = bootId,
+            CheckpointBootId = read.BootId,
+            ApiVersion = read.ApiVersion,
+            IncompleteClaims = incomplete,
+            RecordsNeedingRecreation = recreate,
+        };
+    }
+
+    private CheckpointLoadResult SetAside(string? bootId, CheckpointSetAsideReason reason, string detail, string? apiVersion)
+    {
+        string? target = MoveAside();
+        Log.SetAside(_logger, CheckpointPath, reason, detail, target ?? "<not moved>");
+        _claims = Empty;
+        _bootChanged = false;
+
+        if (target is not null)
+        {
+            // Replace the moved file with an empty checkpoint straight away: it records the current boot, and the
+            // atomic write's directory fsync makes the move durable too, so a power cut cannot bring it back.
+            try
+            {
+                AtomicFile.Write(CheckpointPath, CheckpointFile.Encode(bootId, []), _fileMode);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Log.FreshCheckpointFailed(_logger, ex, CheckpointPath);
+            }
+        }
+
+        return new CheckpointLoadResult
+        {
+            Status = CheckpointLoadStatus.SetAside,
+            CheckpointPath = CheckpointPath,
+            CurrentBootId = bootId,
+            ApiVersion = apiVersion,
+            SetAsideReason = reason,
+            SetAsideDetail = detail,
+            SetAsidePath = target,
+        };
+    }
+
+    private string? MoveAside()
+    {
+        string stamp = _time.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'.'fff'Z'", CultureInfo.InvariantCulture);
+        string baseName = $"{CheckpointPath}.corrupt-{stamp}";
+        try
+        {
+            for (int attempt = 0; attempt < 100; attempt++)
+            {
+                string candidate = attempt == 0 ? baseName : $"{baseName}-{attempt}";
+                if (File.Exists(candidate))
+                {
+                    continue;
+                }
+
+                File.Move(CheckpointPath, candidate, overwrite: false);
+                return candidate;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.SetAsideFailed(_logger, ex, CheckpointPath);
+        }
+
+        return null;
+    }
+
+    private async Task<string?> ReadBootIdAsync(CancellationToken cancellationToken)
+    {
+        if (_bootIdPath is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            string text = await File.ReadAllTextAsync(_bootIdPath, cancellationToken).ConfigureAwait(false);
+            string bootId = text.Trim();
+            if (bootId.Length > 0)
+            {
+                return bootId;
+            }
+
+            Log.BootIdUnavailable(_logger, _bootIdPath, "the file is empty");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            Log.BootIdUnavailable(_logger, _bootIdPath, ex.Message);
+        }
+
+        return null;
+    }
+
+    private void RemoveLeftovers()
+    {
+        try
+        {
+            AtomicFile.RemoveLeftovers(_directory, _fileName);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.LeftoverCleanupFailed(_logger, ex, _directory);
+        }
+    }
+
+    private async Task<(byte[]? Content, CheckpointSetAsideReason? Problem, string? Detail)> ReadCheckpointAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var info = new FileInfo(CheckpointPath);
+            if (!info.Exists)
+            {
+                return (null, null, null);
+            }
+
+            if (info.Length > _maxFileSize)
+            {
+                return (null, CheckpointSetAsideReason.TooLarge, $"the file is {info.Length} bytes; the limit is {_maxFileSize}");
+            }
+
+            byte[] content = await File.ReadAllBytesAsync(CheckpointPath, cancellationToken).ConfigureAwait(false);
+            return (content, null, null);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return (null, null, null);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return (null, CheckpointSetAsideReason.Unreadable, ex.Message);
+        }
+    }
+
+    private static PreparedClaimRecord Normalize(PreparedClaimRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (string.IsNullOrEmpty(record.ClaimUid))
+        {
+            throw new ArgumentException("The record has no claim UID.", nameof(record));
+        }
+
+        if (record.Namespace is null || record.Name is null || record.Devices is null)
+        {
+            throw new ArgumentException($"The record for claim '{record.ClaimUid}' has a null namespace, name or device list.", nameof(record));
+        }
+
+        var devices = new PreparedDeviceRecord[record.Devices.Count];
+        for (int i = 0; i < devices.Length; i++)
+        {
+            PreparedDeviceRecord? device = record.Devices[i];
+            if (device?.PoolName is null || device.DeviceName is null || device.Requests is null || device.CdiDeviceIds is null
+                || device.Requests.Contains(null!) || device.CdiDeviceIds.Contains(null!))
+            {
+                throw new ArgumentException($"Device {i} of claim '{record.ClaimUid}' is null or has null fields.", nameof(record));
+            }
+
+            // Copy the lists so a caller mutating its own list later cannot change what is stored.
+            devices[i] = device with { Requests = [.. device.Requests], CdiDeviceIds = [.. device.CdiDeviceIds] };
+        }
+
+        JsonElement? driverData = record.DriverData is { ValueKind: not JsonValueKind.Undefined } data ? data.Clone() : null;
+        return record with { Devices = devices, DriverData = driverData };
+    }
+
+    private static PreparedClaimRecord[] SelectIncomplete(ImmutableDictionary<string, PreparedClaimRecord> claims) =>
+        [.. claims.Values
+            .Where(c => c.State == PreparedClaimState.PrepareStarted)
+            .OrderBy(c => c.ClaimUid, StringComparer.Ordinal)];
+
+    private static PreparedClaimRecord[] SelectNeedingRecreation(ImmutableDictionary<string, PreparedClaimRecord> claims, string? bootId) =>
+        bootId is null
+            ? []
+            : [.. claims.Values
+                .Where(c => c.State == PreparedClaimState.PrepareCompleted && !string.Equals(c.BootId, bootId, StringComparison.Ordinal))
+                .OrderBy(c => c.ClaimUid, StringComparer.Ordinal)];
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "No checkpoint at {Path}; starting with no prepared claims")]
+        public static partial void NotFound(ILogger logger, string path);
+
+        [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Loaded {Count} prepared claims from {Path}")]
+        public static partial void Loaded(ILogger logger, string path, int count);
+
+        [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Checkpoint {Path} with {Count} prepared claims was written in boot {CheckpointBootId}; the node has rebooted (now {CurrentBootId}). {RecreateCount} claims need their runtime state re-created")]
+        public static partial void BootChanged(ILogger logger, string path, int count, string checkpointBootId, string currentBootId, int recreateCount);
+
+        [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "{Count} claims were left mid-prepare and need cleanup: {ClaimUids}")]
+        public static partial void IncompleteClaims(ILogger logger, int count, string claimUids);
+
+        [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "Checkpoint {Path} is unusable ({Reason}: {Detail}); moved it to {SetAsidePath} and starting with no prepared claims")]
+        public static partial void SetAside(ILogger logger, string path, CheckpointSetAsideReason reason, string detail, string setAsidePath);
+
+        [LoggerMessage(EventId = 6, Level = LogLevel.Error, Message = "Could not move the unusable checkpoint {Path} aside; it will be overwritten by the next save")]
+        public static partial void SetAsideFailed(ILogger logger, Exception exception, string path);
+
+        [LoggerMessage(EventId = 7, Level = LogLevel.Error, Message = "Could not write a fresh checkpoint at {Path} after setting the old one aside")]
+        public static partial void FreshCheckpointFailed(ILogger logger, Exception exception, string path);
+
+        [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "Could not read the boot id from {BootIdPath} ({Detail}); reboots will not be detected")]
+        public static partial void BootIdUnavailable(ILogger logger, string bootIdPath, string detail);
+
+        [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Could not remove leftover temporary checkpoint files in {Directory}")]
+        public static partial void LeftoverCleanupFailed(ILogger logger, Exception exception, string directory);
+    }
+}

@@ -1,0 +1,71 @@
+namespace DraSdk.KubeletPlugin;
+
+/// <summary>
+/// Settings of a DRA driver's kubelet plugin. Bound, in increasing precedence, from the conventional
+/// environment variables (<c>DRIVER_NAME</c>, <c>NODE_NAME</c>, <c>KUBECONFIG</c>, <c>KUBELET_REGISTRAR_DIRECTORY_PATH</c>,
+/// <c>KUBELET_PLUGINS_DIRECTORY_PATH</c>, <c>CDI_ROOT</c>, <c>POD_UID</c>), the <c>DraDriver</c> configuration section,
+/// and the delegate given to <c>AddDraDriver</c>.
+/// </summary>
+public sealed class DraDriverOptions
+{
+    /// <summary>The configuration section the options bind from.</summary>
+    public const string SectionName = "DraDriver";
+
+    /// <summary>The kubelet's default plugin registration directory.</summary>
+    public const string DefaultRegistrarDirectoryPath = "/var/lib/kubelet/plugins_registry";
+
+    /// <summary>The kubelet's default plugins directory; a driver's data directory is <c>&lt;this&gt;/&lt;driver name&gt;</c>.</summary>
+    public const string DefaultKubeletPluginsDirectoryPath = "/var/lib/kubelet/plugins";
+
+    /// <summary>The default directory for transient CDI specs.</summary>
+    public const string DefaultCdiRoot = "/var/run/cdi";
+
+    /// <summary>The driver name, a DNS subdomain such as <c>gpu.example.com</c>. Required.</summary>
+    public string DriverName { get; set; } = string.Empty;
+
+    /// <summary>The node this instance runs on (<c>NODE_NAME</c>, usually from the downward API). Needed to publish ResourceSlices.</summary>
+    public string? NodeName { get; set; }
+
+    /// <summary>A kubeconfig file (<c>KUBECONFIG</c>); when unset, the in-cluster service account is used.</summary>
+    public string? KubeconfigPath { get; set; }
+
+    /// <summary>Where the kubelet looks for registration sockets (<c>KUBELET_REGISTRAR_DIRECTORY_PATH</c>).</summary>
+    public string RegistrarDirectoryPath { get; set; } = DefaultRegistrarDirectoryPath;
+
+    /// <summary>The kubelet's plugins directory (<c>KUBELET_PLUGINS_DIRECTORY_PATH</c>).</summary>
+    public string KubeletPluginsDirectoryPath { get; set; } = DefaultKubeletPluginsDirectoryPath;
+
+    /// <summary>
+    /// The driver's own data directory, which holds the DRA socket, the serialization lock and the checkpoint.
+    /// Defaults to <c>&lt;KubeletPluginsDirectoryPath&gt;/&lt;DriverName&gt;</c>.
+    /// </summary>
+    public string? PluginDataDirectoryPath { get; set; }
+
+    /// <summary>Where the driver writes CDI specs (<c>CDI_ROOT</c>).</summary>
+    public string CdiRoot { get; set; } = DefaultCdiRoot;
+
+    /// <summary>
+    /// The pod UID (<c>POD_UID</c>). When set, sockets get per-pod names so that two instances can run side by side
+    /// during a rolling update (kubelet 1.33+), and calls are serialized across instances with a file lock.
+    /// </summary>
+    public string? PodUid { get; set; }
+
+    /// <summary>Whether prepare and unprepare calls run one at a time. Default: true.</summary>
+    public bool SerializeCalls { get; set; } = true;
+
+    /// <summary>Where the cross-instance lock file <c>serialize.lock</c> lives; defaults to the plugin data directory.</summary>
+    public string? LockDirectoryPath { get; set; }
+
+    /// <summary>Whether to serve and advertise DRA v1 (<c>v1.DRAPlugin</c>). Default: true.</summary>
+    public bool ServeV1 { get; set; } = true;
+
+    /// <summary>Whether to serve and advertise DRA v1beta1 (<c>v1beta1.DRAPlugin</c>) for older kubelets. Default: true.</summary>
+    public bool ServeV1Beta1 { get; set; } = true;
+
+    /// <summary>How long shutdown waits for calls in flight before closing the sockets. Default: 5 seconds.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The effective plugin data directory.</summary>
+    public string EffectivePluginDataDirectoryPath =>
+        PluginDataDirectoryPath ?? Path.Combine(KubeletPluginsDirectoryPath, DriverName);
+}

@@ -1,0 +1,74 @@
+using DraSdk.KubeletPlugin;
+using DraSdk.KubeletPlugin.Internal;
+using k8s;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds a DRA driver's kubelet plugin to the generic host.</summary>
+public static class DraDriverServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds a DRA driver: its kubelet plugin (registration and DRA sockets, claim fetching, serialization,
+    /// health stream when the driver offers one) runs as a hosted service of the host.
+    /// </summary>
+    /// <typeparam name="TDriver">The driver; a singleton. If it also implements <see cref="IDeviceHealthSource"/>, its health is streamed to the kubelet.</typeparam>
+    /// <param name="services">The host's services.</param>
+    /// <param name="configure">Sets options; applied after the environment variables and the <c>DraDriver</c> configuration section.</param>
+    /// <returns>A builder for further driver features.</returns>
+    public static IDraDriverBuilder AddDraDriver<TDriver>(this IServiceCollection services, Action<DraDriverOptions>? configure = null)
+        where TDriver : class, IDraDriver
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        OptionsBuilder<DraDriverOptions> options = services.AddOptions<DraDriverOptions>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<DraDriverOptions>, ConventionalEnvironmentSetup>());
+        options.BindConfiguration(DraDriverOptions.SectionName);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DraDriverOptions>, DraDriverOptionsValidator>());
+        options.ValidateOnStart();
+
+        services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<KubeletRegistration>();
+        services.TryAddSingleton<DriverErrorReporter>();
+        services.TryAddSingleton<IKubernetes>(sp => KubernetesClientFactory.Create(sp.GetRequiredService<IOptions<DraDriverOptions>>().Value));
+
+        services.TryAddSingleton<TDriver>();
+        services.TryAddSingleton<IDraDriver>(sp => sp.GetRequiredService<TDriver>());
+        if (typeof(IDeviceHealthSource).IsAssignableFrom(typeof(TDriver)))
+        {
+            services.TryAddSingleton<IDeviceHealthSource>(sp => (IDeviceHealthSource)sp.GetRequiredService<TDriver>());
+        }
+
+        services.TryAddSingleton<KubeletPluginMetrics>();
+        services.TryAddSingleton<ClaimFetcher>();
+        services.TryAddSingleton<CallSerializer>();
+        services.TryAddSingleton<NodeRequestHandler>();
+        services.AddHostedService<KubeletPluginServer>();
+        return new DraDriverBuilder(services);
+    }
+
+    /// <summary>Streams device health to the kubelet from <typeparamref name="THealthSource"/> (a singleton).</summary>
+    /// <typeparam name="THealthSource">The health source.</typeparam>
+    /// <param name="builder">The driver builder.</param>
+    /// <returns>The builder.</returns>
+    public static IDraDriverBuilder AddDeviceHealth<THealthSource>(this IDraDriverBuilder builder)
+        where THealthSource : class, IDeviceHealthSource
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton<THealthSource>();
+        builder.Services.Replace(ServiceDescriptor.Singleton<IDeviceHealthSource>(sp => sp.GetRequiredService<THealthSource>()));
+        return builder;
+    }
+
+    private sealed class DraDriverBuilder(IServiceCollection services) : IDraDriverBuilder
+    {
+        public IServiceCollection Services { get; } = services;
+    }
+}

@@ -1,0 +1,32 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace DraSdk.KubeletPlugin.Internal;
+
+/// <summary>Metrics of the kubelet plugin, on the meter <c>DraSdk.KubeletPlugin</c>.</summary>
+internal sealed class KubeletPluginMetrics
+{
+    public const string MeterName = "DraSdk.KubeletPlugin";
+
+    private readonly Counter<long> _calls;
+    private readonly Histogram<double> _duration;
+    private readonly Counter<long> _claims;
+
+    public KubeletPluginMetrics(IMeterFactory meterFactory)
+    {
+        Meter meter = meterFactory.Create(MeterName);
+        _calls = meter.CreateCounter<long>("drasdk.kubelet_plugin.calls", "{call}", "gRPC calls from the kubelet, by method and status code.");
+        _duration = meter.CreateHistogram<double>("drasdk.kubelet_plugin.call.duration", "s", "Duration of gRPC calls from the kubelet.");
+        _claims = meter.CreateCounter<long>("drasdk.kubelet_plugin.claims", "{claim}", "Claims prepared or unprepared, by operation and result.");
+    }
+
+    public void RecordCall(string method, string status, TimeSpan elapsed)
+    {
+        var tags = new TagList { { "rpc.method", method }, { "rpc.grpc.status_code", status } };
+        _calls.Add(1, tags);
+        _duration.Record(elapsed.TotalSeconds, tags);
+    }
+
+    public void RecordClaim(string operation, bool succeeded) =>
+        _claims.Add(1, new TagList { { "operation", operation }, { "result", succeeded ? "success" : "error" } });
+}

@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Logging;
+
+namespace DraSdk.KubeletPlugin.Internal;
+
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Warning, "Recoverable error while {Context}: {ErrorMessage}")]
+    public static partial void RecoverableError(ILogger logger, Exception exception, string context, string errorMessage);
+
+    [LoggerMessage(2, LogLevel.Critical, "Fatal error while {Context}, stopping the driver: {ErrorMessage}")]
+    public static partial void FatalError(ILogger logger, Exception exception, string context, string errorMessage);
+
+    [LoggerMessage(10, LogLevel.Information, "Serving DRA {Versions} for driver {DriverName} on {DraSocket}")]
+    public static partial void ServingDra(ILogger logger, string driverName, string versions, string draSocket);
+
+    [LoggerMessage(11, LogLevel.Information, "Serving plugin registration for driver {DriverName} on {RegistrationSocket}")]
+    public static partial void ServingRegistration(ILogger logger, string driverName, string registrationSocket);
+
+    [LoggerMessage(12, LogLevel.Information, "Removed stale socket {SocketPath}")]
+    public static partial void RemovedStaleSocket(ILogger logger, string socketPath);
+
+    [LoggerMessage(13, LogLevel.Information, "Stopped serving driver {DriverName}; removed {RegistrationSocket} and {DraSocket}")]
+    public static partial void Stopped(ILogger logger, string driverName, string registrationSocket, string draSocket);
+
+    [LoggerMessage(20, LogLevel.Information, "Kubelet registration status for {DriverName}: registered={Registered} {Error}")]
+    public static partial void RegistrationStatus(ILogger logger, string driverName, bool registered, string error);
+
+    [LoggerMessage(21, LogLevel.Debug, "Kubelet asked for plugin info of {DriverName}")]
+    public static partial void GetInfo(ILogger logger, string driverName);
+
+    [LoggerMessage(30, LogLevel.Information, "gRPC {Method} request {RequestId} finished with {StatusCode} in {ElapsedMs:F1} ms")]
+    public static partial void CallFinished(ILogger logger, string method, long requestId, string statusCode, double elapsedMs);
+
+    [LoggerMessage(31, LogLevel.Warning, "gRPC {Method} request {RequestId} failed with {StatusCode} in {ElapsedMs:F1} ms: {Detail}")]
+    public static partial void CallFailed(ILogger logger, Exception? exception, string method, long requestId, string statusCode, double elapsedMs, string detail);
+
+    [LoggerMessage(32, LogLevel.Debug, "gRPC {Method} request {RequestId}: {Request}")]
+    public static partial void CallRequest(ILogger logger, string method, long requestId, string request);
+
+    [LoggerMessage(40, LogLevel.Warning, "Claim {Claim} cannot be prepared: {Problem}")]
+    public static partial void ClaimRejected(ILogger logger, string claim, string problem);
+
+    [LoggerMessage(41, LogLevel.Warning, "Driver failed claim {Claim}: {Problem}")]
+    public static partial void ClaimFailed(ILogger logger, string claim, string problem);
+
+    [LoggerMessage(42, LogLevel.Error, "Driver threw while handling {Operation}")]
+    public static partial void DriverThrew(ILogger logger, Exception exception, string operation);
+
+    [LoggerMessage(50, LogLevel.Warning, "Health source failed; the kubelet's stream is closed and the kubelet reconnects")]
+    public static partial void HealthSourceFailed(ILogger logger, Exception exception);
+}

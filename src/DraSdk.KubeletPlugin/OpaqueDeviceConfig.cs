@@ -1,0 +1,132 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+
+namespace DraSdk.KubeletPlugin;
+
+/// <summary>Where an opaque device configuration came from; claim configs take precedence over class configs.</summary>
+public enum ConfigSource
+{
+    /// <summary>From the DeviceClass (<c>FromClass</c>).</summary>
+    FromClass,
+
+    /// <summary>From the ResourceClaim (<c>FromClaim</c>).</summary>
+    FromClaim,
+}
+
+/// <summary>
+/// A driver-specific configuration attached to a claim's allocation (<c>status.allocation.devices.config[]</c>
+/// with an <c>opaque</c> entry for this driver).
+/// </summary>
+public sealed class OpaqueDeviceConfig
+{
+    internal OpaqueDeviceConfig(int index, ConfigSource source, IReadOnlyList<string> requests, JsonElement parameters)
+    {
+        Index = index;
+        Source = source;
+        Requests = requests;
+        Parameters = parameters;
+    }
+
+    /// <summary>The position of this entry in <c>status.allocation.devices.config</c>, for error messages.</summary>
+    public int Index { get; }
+
+    /// <summary>Whether the DeviceClass or the claim supplied the configuration.</summary>
+    public ConfigSource Source { get; }
+
+    /// <summary>The requests it applies to; empty means all requests of the claim.</summary>
+    public IReadOnlyList<string> Requests { get; }
+
+    /// <summary>The raw parameters, typically an object with <c>apiVersion</c> and <c>kind</c>.</summary>
+    public JsonElement Parameters { get; }
+
+    /// <summary>The JSON path of the parameters in the claim, e.g. <c>status.allocation.devices.config[1].opaque.parameters</c>.</summary>
+    public string Path => $"status.allocation.devices.config[{Index}].opaque.parameters";
+
+    /// <summary>Whether the configuration applies to the given request (a base name or <c>request/subrequest</c>).</summary>
+    /// <param name="request">The request name from an allocation result.</param>
+    public bool AppliesTo(string request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (Requests.Count == 0)
+        {
+            return true;
+        }
+
+        string baseName = RequestNames.BaseName(request);
+        foreach (string r in Requests)
+        {
+            if (r == request || r == baseName)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Deserializes the parameters, reporting malformed input with the config's path in the claim.</summary>
+    /// <typeparam name="T">The driver's configuration type.</typeparam>
+    /// <param name="options">Serializer options; defaults to web defaults (camelCase, case-insensitive) with unknown members rejected.</param>
+    /// <exception cref="OpaqueConfigException">The parameters do not match <typeparamref name="T"/>.</exception>
+    [RequiresUnreferencedCode("Uses reflection-based JSON serialization; pass options with a source-generated context when trimming.")]
+    [RequiresDynamicCode("Uses reflection-based JSON serialization; pass options with a source-generated context for AOT.")]
+    public T Deserialize<T>(JsonSerializerOptions? options = null)
+    {
+        try
+        {
+            return Parameters.Deserialize<T>(options ?? StrictOptions)
+                ?? throw new OpaqueConfigException(Path, "parameters are null", null);
+        }
+        catch (JsonException ex)
+        {
+            string where = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? Path : $"{Path}{ex.Path.TrimStart('$')}";
+            throw new OpaqueConfigException(where, ex.Message, ex);
+        }
+    }
+
+    private static readonly JsonSerializerOptions StrictOptions = new(JsonSerializerDefaults.Web)
+    {
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+    };
+}
+
+/// <summary>An opaque device configuration that a driver cannot accept; the message names where in the claim it is.</summary>
+public sealed class OpaqueConfigException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public OpaqueConfigException()
+        : base("invalid opaque device configuration")
+    {
+        Path = string.Empty;
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    /// <param name="message">What is wrong.</param>
+    public OpaqueConfigException(string message)
+        : base(message)
+    {
+        Path = string.Empty;
+    }
+
+    /// <summary>Creates the exception with a message and its cause.</summary>
+    /// <param name="message">What is wrong.</param>
+    /// <param name="innerException">The cause.</param>
+    public OpaqueConfigException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Path = string.Empty;
+    }
+
+    /// <summary>Creates the exception for a location in the claim.</summary>
+    /// <param name="path">Where in the claim, e.g. <c>status.allocation.devices.config[1].opaque.parameters.sharing</c>.</param>
+    /// <param name="problem">What is wrong there.</param>
+    /// <param name="innerException">The cause, if any.</param>
+    public OpaqueConfigException(string path, string problem, Exception? innerException)
+        : base($"invalid opaque device configuration at {path}: {problem}", innerException)
+    {
+        Path = path;
+    }
+
+    /// <summary>Where in the claim the problem is.</summary>
+    public string Path { get; }
+}

@@ -1,0 +1,40 @@
+namespace DraSdk.ResourceSlices;
+
+/// <summary>
+/// Publishes a driver's devices as ResourceSlices and keeps them in line with what the driver last gave it.
+/// Registered by <c>AddResourceSlicePublisher()</c>; call it at any time, from any thread: after device discovery at
+/// start and again whenever devices change.
+/// </summary>
+/// <remarks>
+/// Nothing is written before the first <see cref="Update"/> or <see cref="PublishAsync"/>: a restarted driver does not
+/// touch the slices of the previous instance until it knows its devices, and then adopts them. Errors are reported to
+/// <c>DriverErrorReporter</c> and retried with exponential backoff; slices are left in place when the host stops.
+/// </remarks>
+public interface IResourceSlicePublisher
+{
+    /// <summary>The node whose slices this publisher owns; node-local pools are usually named after it.</summary>
+    string NodeName { get; }
+
+    /// <summary>The publisher's progress, for health checks and tests.</summary>
+    ResourceSlicePublisherStatus Status { get; }
+
+    /// <summary>
+    /// Sets the resources to publish and returns at once; publishing happens in the background. Pools missing from
+    /// <paramref name="resources"/> have their slices deleted.
+    /// </summary>
+    /// <param name="resources">The complete set of resources; copied, so the caller may change it afterwards.</param>
+    /// <exception cref="ArgumentException">The resources are not valid (e.g. a pool without slices, duplicate device names).</exception>
+    void Update(DriverResources resources);
+
+    /// <summary>
+    /// Sets the resources to publish, like <see cref="Update"/>, and waits until they (or resources given later) are
+    /// published. Errors do not fail the call: they are reported and retried until it succeeds or
+    /// <paramref name="cancellationToken"/> ends the wait (publishing goes on in the background).
+    /// </summary>
+    /// <param name="resources">The complete set of resources; copied, so the caller may change it afterwards.</param>
+    /// <param name="cancellationToken">Ends the wait; does not undo or stop the publishing.</param>
+    /// <returns>A task that completes once the resources are published.</returns>
+    /// <exception cref="ArgumentException">The resources are not valid (e.g. a pool without slices, duplicate device names).</exception>
+    /// <exception cref="ObjectDisposedException">The publisher was stopped before the resources were published.</exception>
+    Task PublishAsync(DriverResources resources, CancellationToken cancellationToken = default);
+}

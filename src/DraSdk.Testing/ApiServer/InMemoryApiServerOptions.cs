@@ -1,0 +1,29 @@
+namespace DraSdk.Testing;
+
+/// <summary>Settings of an <see cref="InMemoryKubernetesApiServer"/>.</summary>
+public sealed class InMemoryApiServerOptions
+{
+    /// <summary>
+    /// How often a watch with <c>allowWatchBookmarks=true</c> gets a BOOKMARK event. The real server sends about one a
+    /// minute; tests usually want a much shorter interval. Default: 30 seconds.
+    /// </summary>
+    public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How many events are kept for watches that resume from a resourceVersion. A watch from a version older than the
+    /// kept history gets <c>410 Expired</c>. Default: 10,000.
+    /// </summary>
+    public int WatchHistoryLimit { get; init; } = 10_000;
+
+    /// <summary>How many requests <see cref="InMemoryKubernetesApiServer.Requests"/> keeps (the oldest are dropped). Default: 10,000.</summary>
+    public int RequestLogLimit { get; init; } = 10_000;
+
+    /// <summary>Whether the built-in structural validation of ResourceSlice, ResourceClaim and DeviceClass runs. Default: true.</summary>
+    public bool BuiltInValidation { get; init; } = true;
+
+    /// <summary>The clock for timestamps, bookmarks and watch timeouts. Default: <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>The resources served: <see cref="ApiResourceType.Defaults"/> unless changed. Add one line per extra resource or version.</summary>
+    public IList<ApiResourceType> Resources { get; } = [.. ApiResourceType.Defaults];
+}

@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using DraSdk.KubeletPlugin;
+
+namespace DraSdk.KubeletPlugin.Tests.Infrastructure;
+
+/// <summary>Records what the SDK hands the driver and answers with one CDI id per device.</summary>
+internal sealed class RecordingDriver : IDraDriver
+{
+    private int _inFlight;
+
+    public ConcurrentQueue<PreparableClaim> Prepared { get; } = new();
+
+    public ConcurrentQueue<ClaimReference> Unprepared { get; } = new();
+
+    public Func<PreparableClaim, PrepareResult>? OnPrepare { get; set; }
+
+    public Func<Task>? BeforeEachCall { get; set; }
+
+    public Exception? ThrowOnPrepare { get; set; }
+
+    public int MaxConcurrency { get; private set; }
+
+    /// <summary>A counter shared by every instance, to see overlap between two hosts.</summary>
+    public static int SharedInFlight;
+
+    public static int SharedMaxConcurrency;
+
+    public async Task<IReadOnlyDictionary<string, PrepareResult>> PrepareResourceClaimsAsync(IReadOnlyList<PreparableClaim> claims, CancellationToken cancellationToken)
+    {
+        Enter();
+        try
+        {
+            if (BeforeEachCall is not null)
+            {
+                await BeforeEachCall();
+            }
+
+            if (ThrowOnPrepare is not null)
+            {
+                throw ThrowOnPrepare;
+            }
+
+            var results = new Dictionary<string, PrepareResult>();
+            foreach (PreparableClaim claim in claims)
+            {
+                Prepared.Enqueue(claim);
+                results[claim.Uid] = OnPrepare?.Invoke(claim) ?? PrepareResult.Success(claim.Devices.Select(d =>
+                    PreparedDevice.For(d, [$"k8s.gpu.example.com/gpu={claim.Uid}-{d.Device}"])));
+            }
+
+            return results;
+        }
+        finally
+        {
+            Leave();
+        }
+    }
+
+    public async Task<IReadOnlyDictionary<string, UnprepareResult>> UnprepareResourceClaimsAsync(IReadOnlyList<ClaimReference> claims, CancellationToken cancellationToken)
+    {
+        Enter();
+        try
+        {
+            if (BeforeEachCall is not null)
+            {
+                await BeforeEachCall();
+            }
+
+            foreach (ClaimReference claim in claims)
+            {
+                Unprepared.Enqueue(claim);
+            }
+
+            return claims.ToDictionary(c => c.Uid, _ => UnprepareResult.Success());
+        }
+        finally
+        {
+            Leave();
+        }
+    }
+
+    private void Enter()
+    {
+        int now = Interlocked.Increment(ref _inFlight);
+        lock (this)
+        {
+            MaxConcurrency = Math.Max(MaxConcurrency, now);
+        }
+
+        int shared = Interlocked.Increment(ref SharedInFlight);
+        int seen;
+        do
+        {
+            seen = Volatile.Read(ref SharedMaxConcurrency);
+        }
+        while (shared > seen && Interlocked.CompareExchange(ref SharedMaxConcurrency, shared, seen) != seen);
+    }
+
+    private void Leave()
+    {
+        Interlocked.Decrement(ref _inFlight);
+        Interlocked.Decrement(ref SharedInFlight);
+    }
+}
+
+/// <summary>Settings for the config-decoding driver.</summary>
+internal sealed class SharingConfig
+{
+    public string? ApiVersion { get; set; }
+
+    public string? Kind { get; set; }
+
+    public int Replicas { get; set; }
+}
+
+/// <summary>A per-claim driver (the DraDriver base) that decodes its opaque config.</summary>
+internal sealed class ConfigDecodingDriver : DraDriver
+{
+    public List<int> ReplicasSeen { get; } = [];
+
+    protected override ValueTask<PrepareResult> PrepareClaimAsync(PreparableClaim claim, CancellationToken cancellationToken)
+    {
+        foreach (OpaqueDeviceConfig config in claim.Configs)
+        {
+            SharingConfig parsed = config.Deserialize<SharingConfig>();
+            if (parsed.Replicas < 1)
+            {
+                throw new OpaqueConfigException(config.Path + ".replicas", "must be at least 1", null);
+            }
+
+            ReplicasSeen.Add(parsed.Replicas);
+        }
+
+        return ValueTask.FromResult(PrepareResult.Success(claim.Devices.Select(d => PreparedDevice.For(d, [$"k8s.gpu.example.com/gpu={d.Device}"]))));
+    }
+
+    protected override ValueTask<UnprepareResult> UnprepareClaimAsync(ClaimReference claim, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(UnprepareResult.Success());
+}

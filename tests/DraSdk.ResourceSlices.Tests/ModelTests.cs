@@ -1,0 +1,123 @@
+using DraSdk.ResourceSlices.Internal;
+using k8s.Models;
+
+namespace DraSdk.ResourceSlices.Tests;
+
+public sealed class ModelTests
+{
+    [Theory]
+    [InlineData("node-a", "gpu.example.com", "node-a-gpu-example-com-")]
+    [InlineData("Node_A.local", "gpu.example.com", "node-a-local-gpu-example-com-")]
+    [InlineData("worker.1", "x..y", "worker-1-x-y-")]
+    public void GenerateName_is_node_then_driver_with_invalid_characters_replaced(string node, string driver, string expected) =>
+        Assert.Equal(expected, SliceNames.GenerateName(node, driver));
+
+    [Fact]
+    public void GenerateName_is_cut_to_58_characters_and_still_ends_with_a_dash()
+    {
+        string name = SliceNames.GenerateName(new string('n', 40), "a-very-long-driver-name.example.com");
+        Assert.Equal(58, name.Length);
+        Assert.EndsWith("-", name, StringComparison.Ordinal);
+        Assert.DoesNotContain("--", name, StringComparison.Ordinal);
+        Assert.Matches("^[a-z0-9]([-a-z0-9]*)-$", name);
+    }
+
+    [Fact]
+    public void Content_ignores_member_order_nulls_empty_collections_and_the_pool()
+    {
+        var a = new V1ResourceSliceSpec
+        {
+            Driver = "d",
+            NodeName = "n",
+            Pool = new V1ResourcePool { Name = "n", Generation = 1, ResourceSliceCount = 1 },
+            Devices =
+            [
+                new V1Device
+                {
+                    Name = "gpu-0",
+                    Attributes = new Dictionary<string, V1DeviceAttribute> { ["a"] = new() { IntValue = 1 }, ["b"] = new() { StringValue = "x" } },
+                    Taints = [],
+                },
+            ],
+        };
+        var b = new V1ResourceSliceSpec
+        {
+            NodeName = "n",
+            Driver = "d",
+            Pool = new V1ResourcePool { Name = "n", Generation = 7, ResourceSliceCount = 1 },
+            Devices =
+            [
+                new V1Device
+                {
+                    Name = "gpu-0",
+                    Attributes = new Dictionary<string, V1DeviceAttribute> { ["b"] = new() { StringValue = "x" }, ["a"] = new() { IntValue = 1 } },
+                    Capacity = new Dictionary<string, V1DeviceCapacity>(),
+                },
+            ],
+        };
+
+        Assert.True(SliceContent.AreEqual(SliceContent.Of(a), SliceContent.Of(b)));
+
+        b.Devices[0].Attributes["a"] = new V1DeviceAttribute { IntValue = 2 };
+        Assert.False(SliceContent.AreEqual(SliceContent.Of(a), SliceContent.Of(b)));
+    }
+
+    [Fact]
+    public void Content_is_sensitive_to_device_order()
+    {
+        var a = new V1ResourceSliceSpec { Devices = [new V1Device { Name = "x" }, new V1Device { Name = "y" }] };
+        var b = new V1ResourceSliceSpec { Devices = [new V1Device { Name = "y" }, new V1Device { Name = "x" }] };
+        Assert.False(SliceContent.AreEqual(SliceContent.Of(a), SliceContent.Of(b)));
+    }
+
+    [Fact]
+    public void Desired_state_is_a_deep_copy()
+    {
+        var device = new V1Device { Name = "gpu-0", Attributes = new Dictionary<string, V1DeviceAttribute> { ["model"] = new() { StringValue = "A" } } };
+        DesiredState state = DesiredState.Create(DriverResources.ForNode("node-a", [device]), "d", "node-a", 1);
+        device.Attributes["model"] = new V1DeviceAttribute { StringValue = "B" };
+        device.Name = "changed";
+
+        DesiredSlice slice = Assert.Single(Assert.Single(state.Pools).Slices);
+        Assert.Equal("gpu-0", Assert.Single(slice.Devices).Name);
+        Assert.Equal("A", slice.Devices[0].Attributes["model"].StringValue);
+    }
+
+    [Fact]
+    public void Invalid_resources_are_rejected_with_a_clear_message()
+    {
+        ArgumentException duplicate = Assert.Throws<ArgumentException>(() => DesiredState.Create(
+            new DriverResources
+            {
+                Pools = new Dictionary<string, Pool>
+                {
+                    ["node-a"] = new() { Slices = [new Slice { Devices = [new V1Device { Name = "gpu-0" }] }, new Slice { Devices = [new V1Device { Name = "gpu-0" }] }] },
+                },
+            },
+            "d",
+            "node-a",
+            1));
+        Assert.Contains("'gpu-0' appears more than once in pool 'node-a'", duplicate.Message, StringComparison.Ordinal);
+
+        ArgumentException noSlices = Assert.Throws<ArgumentException>(() => DesiredState.Create(
+            new DriverResources { Pools = new Dictionary<string, Pool> { ["node-a"] = new() } }, "d", "node-a", 1));
+        Assert.Contains("has no slices", noSlices.Message, StringComparison.Ordinal);
+
+        ArgumentException badName = Assert.Throws<ArgumentException>(() => DesiredState.Create(
+            new DriverResources { Pools = new Dictionary<string, Pool> { ["Bad Name"] = new() { Slices = [new Slice()] } } }, "d", "node-a", 1));
+        Assert.Contains("Pool name 'Bad Name' is not valid", badName.Message, StringComparison.Ordinal);
+
+        ArgumentException unnamed = Assert.Throws<ArgumentException>(() => DesiredState.Create(
+            DriverResources.ForNode("node-a", [new V1Device()]), "d", "node-a", 1));
+        Assert.Contains("has no name", unnamed.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Pool_names_may_have_slash_separated_segments()
+    {
+        Assert.Null(DesiredState.ValidatePoolName("node-a"));
+        Assert.Null(DesiredState.ValidatePoolName("example.com/rack-1"));
+        Assert.NotNull(DesiredState.ValidatePoolName("a//b"));
+        Assert.NotNull(DesiredState.ValidatePoolName(new string('a', 254)));
+    }
+}
