@@ -191,7 +191,8 @@ public class StoreTests
         const int PerTask = 20;
         using var start = new Barrier(Tasks);
 
-        await Task.WhenAll(Enumerable.Range(0, Tasks).Select(t => Task.Run(() =>
+        // Dedicated threads: a barrier across thread-pool threads would wait for pool growth.
+        await Task.WhenAll(Enumerable.Range(0, Tasks).Select(t => Task.Factory.StartNew(() =>
         {
             start.SignalAndWait(TestContext.Current.CancellationToken);
             for (int i = 0; i < PerTask; i++)
@@ -205,7 +206,7 @@ public class StoreTests
                     Assert.True(store.Remove(uid));
                 }
             }
-        }, TestContext.Current.CancellationToken)));
+        }, TestContext.Current.CancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
 
         string[] expected = [.. Enumerable.Range(0, Tasks).SelectMany(t => Enumerable.Range(0, PerTask).Where(i => i % 4 != 3).Select(i => $"t{t:D2}-c{i:D2}")).Order(StringComparer.Ordinal)];
         Assert.Equal(expected, store.Claims.Keys.Order(StringComparer.Ordinal));

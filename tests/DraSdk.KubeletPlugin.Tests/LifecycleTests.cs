@@ -3,6 +3,7 @@ using DraSdk.KubeletPlugin.Internal;
 using DraSdk.KubeletPlugin.Tests.Infrastructure;
 using DraSdk.Testing;
 using k8s.Models;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -92,7 +93,14 @@ public sealed class LifecycleTests
             request.Claims.Add(KubeletPluginConnection.ToWire(claim));
             return clients[i % 2].NodePrepareResourcesAsync(request, cancellationToken: Ct).ResponseAsync;
         });
-        await Task.WhenAll(calls);
+        try
+        {
+            await Task.WhenAll(calls);
+        }
+        catch (Grpc.Core.RpcException)
+        {
+            Assert.Fail(string.Join("\n", first.Logs.Snapshot().Concat(second.Logs.Snapshot()).Where(l => l.Contains("Exception", StringComparison.Ordinal) || l.Contains("fail", StringComparison.OrdinalIgnoreCase))));
+        }
 
         Assert.Equal(1, RecordingDriver.SharedMaxConcurrency);
         Assert.True(File.Exists(Path.Combine(first.PluginDataDirectory, "serialize.lock")));

@@ -12,7 +12,7 @@ internal sealed partial class CallSerializer : IDisposable
     private readonly SemaphoreSlim _local = new(1, 1);
     private readonly bool _enabled;
     private readonly string? _lockFilePath;
-    private FileStream? _lockFile;
+    private int _lockFd = -1;
 
     public CallSerializer(IOptions<DraDriverOptions> options)
     {
@@ -53,15 +53,20 @@ internal sealed partial class CallSerializer : IDisposable
 
     private async Task AcquireFileLockAsync(CancellationToken cancellationToken)
     {
-        if (_lockFile is null)
+        if (_lockFd < 0)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(_lockFilePath)!);
 
-            // FileShare.ReadWrite: .NET takes no lock of its own; we flock explicitly, which interoperates with other processes.
-            _lockFile = new FileStream(_lockFilePath!, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+            // A raw descriptor: a FileStream would take a lock of its own. flock interoperates with other processes
+            // (and with drivers written in Go, which lock the same file the same way).
+            _lockFd = open(_lockFilePath!, O_RDWR | O_CREAT | O_CLOEXEC, 0x1A4 /* 0644 */);
+            if (_lockFd < 0)
+            {
+                throw new IOException($"Cannot open {_lockFilePath}: errno {Marshal.GetLastPInvokeError()}.");
+            }
         }
 
-        int fd = (int)_lockFile.SafeFileHandle.DangerousGetHandle();
+        int fd = _lockFd;
         var delay = TimeSpan.FromMilliseconds(1);
         while (true)
         {
@@ -83,9 +88,9 @@ internal sealed partial class CallSerializer : IDisposable
 
     private void Release()
     {
-        if (_lockFile is not null)
+        if (_lockFd >= 0)
         {
-            _ = flock((int)_lockFile.SafeFileHandle.DangerousGetHandle(), LOCK_UN);
+            _ = flock(_lockFd, LOCK_UN);
         }
 
         _local.Release();
@@ -93,7 +98,12 @@ internal sealed partial class CallSerializer : IDisposable
 
     public void Dispose()
     {
-        _lockFile?.Dispose();
+        if (_lockFd >= 0)
+        {
+            _ = close(_lockFd);
+            _lockFd = -1;
+        }
+
         _local.Dispose();
     }
 
@@ -108,6 +118,16 @@ internal sealed partial class CallSerializer : IDisposable
     private const int EWOULDBLOCK = 11;
     private const int EINTR = 4;
 
+    private const int O_RDWR = 2;
+    private const int O_CREAT = 0x40;
+    private const int O_CLOEXEC = 0x80000;
+
     [LibraryImport("libc", SetLastError = true)]
     private static partial int flock(int fd, int operation);
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags, int mode);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int close(int fd);
 }

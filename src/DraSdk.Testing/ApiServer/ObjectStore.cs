@@ -295,7 +295,7 @@ internal sealed class ObjectStore
                 return old; // A no-op write changes nothing and sends no event, as on the real server.
             }
 
-            var errors = RunValidators(r, result, oldNode).ToList();
+            var errors = RunValidators(r, result, oldNode);
             if (errors.Count > 0)
             {
                 throw ApiError.Invalid(r, name, errors);
@@ -503,7 +503,7 @@ internal sealed class ObjectStore
         }
     }
 
-    private IEnumerable<ApiFieldError> RunValidators(ApiResourceType r, JsonObject obj, JsonObject? old)
+    private List<ApiFieldError> RunValidators(ApiResourceType r, JsonObject obj, JsonObject? old)
     {
         if (!_validators.TryGetValue(r, out var validators))
         {

@@ -189,7 +189,7 @@ internal sealed class TempDirectory : IDisposable
 /// <summary>Collects log lines (with scopes) for assertions.</summary>
 internal sealed class ListLogger : ILoggerProvider, ILogger
 {
-    private readonly AsyncLocal<List<object?>> _scopes = new();
+    private readonly AsyncLocal<Scope?> _scopes = new();
 
     public List<string> Entries { get; } = [];
 
@@ -198,16 +198,22 @@ internal sealed class ListLogger : ILoggerProvider, ILogger
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull
     {
-        List<object?> scopes = _scopes.Value ??= [];
-        scopes.Add(state);
-        return new Pop(scopes);
+        var scope = new Scope(state, _scopes.Value);
+        _scopes.Value = scope;
+        return new Pop(this, scope);
     }
 
     public bool IsEnabled(LogLevel logLevel) => true;
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
-        string scope = string.Join(" ", (_scopes.Value ?? []).Select(s => $"[{s}]"));
+        var states = new List<string>();
+        for (Scope? s = _scopes.Value; s is not null; s = s.Parent)
+        {
+            states.Insert(0, $"[{s.State}]");
+        }
+
+        string scope = string.Join(" ", states);
         string line = $"{logLevel}: {scope} {formatter(state, exception)}";
         lock (Entries)
         {
@@ -227,8 +233,10 @@ internal sealed class ListLogger : ILoggerProvider, ILogger
     {
     }
 
-    private sealed class Pop(List<object?> scopes) : IDisposable
+    private sealed record Scope(object? State, Scope? Parent);
+
+    private sealed class Pop(ListLogger owner, Scope scope) : IDisposable
     {
-        public void Dispose() => scopes.RemoveAt(scopes.Count - 1);
+        public void Dispose() => owner._scopes.Value = scope.Parent;
     }
 }
