@@ -10,7 +10,7 @@ public sealed class PublishTests
     [Fact]
     public async Task First_publish_creates_one_slice_with_the_pool_and_the_node_as_owner()
     {
-        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync();
+        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(TestContext.Current.CancellationToken);
         V1Node node = api.SeedNode();
         await using PublisherHost host = await PublisherHost.StartAsync(api);
 
@@ -55,7 +55,7 @@ public sealed class PublishTests
     [Fact]
     public async Task Publishing_the_same_content_again_writes_nothing()
     {
-        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync();
+        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(TestContext.Current.CancellationToken);
         api.SeedNode();
         await using PublisherHost host = await PublisherHost.StartAsync(api);
         await host.Publisher.PublishDevicesAsync([Gpu(0), Gpu(1)], Timeout());
@@ -90,7 +90,7 @@ public sealed class PublishTests
     [Fact]
     public async Task A_change_updates_the_slice_in_place_and_bumps_the_generation()
     {
-        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync();
+        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(TestContext.Current.CancellationToken);
         api.SeedNode();
         await using PublisherHost host = await PublisherHost.StartAsync(api);
         await host.Publisher.PublishDevicesAsync([Gpu(0)], Timeout());
@@ -122,7 +122,7 @@ public sealed class PublishTests
     [Fact]
     public async Task The_driver_may_change_its_objects_after_publishing()
     {
-        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync();
+        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(TestContext.Current.CancellationToken);
         api.SeedNode();
         await using PublisherHost host = await PublisherHost.StartAsync(api);
         V1Device device = Gpu(0);
@@ -139,7 +139,7 @@ public sealed class PublishTests
     [Fact]
     public async Task Several_pools_and_slices_are_published_and_a_dropped_pool_is_deleted()
     {
-        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync();
+        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(TestContext.Current.CancellationToken);
         api.SeedNode();
         await using PublisherHost host = await PublisherHost.StartAsync(api);
         await host.Publisher.PublishAsync(
@@ -162,7 +162,7 @@ public sealed class PublishTests
         V1ResourceSlice nics = Assert.Single(slices, s => s.Spec.Pool.Name == "node-a-nics");
         Assert.Equal(1, nics.Spec.Pool.ResourceSliceCount);
 
-        // The NIC pool goes away, and one GPU slice changes: only that slice is rewritten... at a new generation for the pool.
+        // The NIC pool goes away and one GPU slice changes: the GPU pool gets a new generation, written to both its slices in place.
         api.ClearRequests();
         await host.Publisher.PublishAsync(
             new DriverResources
@@ -186,7 +186,7 @@ public sealed class PublishTests
     [Fact]
     public async Task Slices_of_other_drivers_and_other_nodes_are_left_alone()
     {
-        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync();
+        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(TestContext.Current.CancellationToken);
         V1Node node = api.SeedNode();
         V1Node other = api.SeedNode("node-b");
         V1ResourceSlice otherNode = api.SeedSlice(other, "node-b", 1, 1, Gpu(0));
@@ -216,7 +216,7 @@ public sealed class PublishTests
     [Fact]
     public async Task Invalid_resources_throw_at_the_call()
     {
-        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync();
+        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(TestContext.Current.CancellationToken);
         api.SeedNode();
         await using PublisherHost host = await PublisherHost.StartAsync(api);
 

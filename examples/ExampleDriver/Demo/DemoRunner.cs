@@ -3,6 +3,7 @@ using System.Text.Json;
 using DraSdk.Testing;
 using k8s;
 using k8s.Models;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -35,11 +35,11 @@ internal sealed partial class GpuDriver(
             return ValueTask.FromResult(PrepareResult.Failure(error));
         }
 
-        // 3. A GPU belongs to one claim at a time, unless the claim has admin access (monitoring).
+        // 3. A GPU belongs to one claim at a time; claims with admin access (monitoring) may share it.
         foreach (PlannedDevice device in plan.Where(d => !d.AdminAccess))
         {
             PreparedClaimRecord? owner = checkpoint.Claims.Values.FirstOrDefault(r => r.ClaimUid != claim.Uid
-                && r.Devices.Any(d => d.DeviceName == device.Gpu.Name && d.PoolName == device.Allocation.Pool));
+                && ExclusiveDevices(r).Any(d => d.PoolName == device.Allocation.Pool && d.DeviceName == device.Gpu.Name));
             if (owner is not null)
             {
                 return ValueTask.FromResult(PrepareResult.Failure(
@@ -62,7 +62,7 @@ internal sealed partial class GpuDriver(
                 CdiDeviceIds = [cdi.GetDeviceId(claim.Uid, d.Gpu.Name).ToString()],
                 ShareId = d.Allocation.ShareID,
             })],
-            DriverData = JsonSerializer.SerializeToElement(specDevices.Select(d => new SpecDevice(d.Name, d.ContainerEdits.Env ?? [])).ToArray()),
+            DriverData = JsonSerializer.SerializeToElement(plan.Select(d => new SpecDevice(d.Gpu.Name, d.Edits(claim.Uid).Env ?? [], d.AdminAccess)).ToArray()),
         };
         checkpoint.MarkPrepareStarted(record);
         CdiClaimSpecFile written = cdi.Write(claim.Uid, specDevices, ClaimEdits(claim.Uid));
@@ -116,8 +116,15 @@ internal sealed partial class GpuDriver(
     private static PreparedDevice ToPreparedDevice(PreparedDeviceRecord d) =>
         new(d.PoolName, d.DeviceName, d.CdiDeviceIds) { Requests = d.Requests, ShareId = d.ShareId };
 
-    /// <summary>What the checkpoint keeps to re-create a claim's CDI spec without the claim.</summary>
-    internal sealed record SpecDevice(string Name, IReadOnlyList<string> Env);
+    /// <summary>The devices a prepared claim holds exclusively (not with admin access).</summary>
+    private static IEnumerable<PreparedDeviceRecord> ExclusiveDevices(PreparedClaimRecord record)
+    {
+        SpecDevice[] specs = record.DriverData?.Deserialize<SpecDevice[]>() ?? [];
+        return record.Devices.Where(d => !specs.Any(s => s.Name == d.DeviceName && s.AdminAccess));
+    }
+
+    /// <summary>What the checkpoint keeps per device: enough to re-create the claim's CDI spec without the claim.</summary>
+    internal sealed record SpecDevice(string Name, IReadOnlyList<string> Env, bool AdminAccess);
 
     [LoggerMessage(1, LogLevel.Information, "Claim {Claim} is already prepared")]
     private static partial void LogAlreadyPrepared(ILogger logger, string claim);

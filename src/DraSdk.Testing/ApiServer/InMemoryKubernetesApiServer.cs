@@ -402,8 +402,10 @@ public sealed class InMemoryKubernetesApiServer : IAsyncDisposable
     {
         var entity = typeof(T).GetCustomAttribute<KubernetesEntityAttribute>()
             ?? throw new ArgumentException($"{typeof(T).Name} has no [KubernetesEntity] attribute; use a KubernetesClient model type.");
-        return _store.Resources.FirstOrDefault(r => r.Group == (entity.Group ?? "") && r.Version == entity.ApiVersion && r.Plural == entity.PluralName)
-            ?? throw new ArgumentException($"The server does not serve {entity.PluralName} in {entity.Group}/{entity.ApiVersion}; add it to InMemoryApiServerOptions.Resources.");
+        // Some renamed models (Resourcev1ResourceClaim) carry no plural name: fall back to the kind.
+        return _store.Resources.FirstOrDefault(r => r.Group == (entity.Group ?? "") && r.Version == entity.ApiVersion
+                && (string.IsNullOrEmpty(entity.PluralName) ? r.Kind == entity.Kind : r.Plural == entity.PluralName))
+            ?? throw new ArgumentException($"The server does not serve {entity.Kind} in {entity.Group}/{entity.ApiVersion}; add it to InMemoryApiServerOptions.Resources.");
     }
 
     private static StoredObject Direct(Func<StoredObject> action)

@@ -63,7 +63,7 @@ internal sealed class PublisherHost : IAsyncDisposable
             configure?.Invoke(o);
         });
         IHost host = hb.Build();
-        await host.StartAsync();
+        await host.StartAsync(TestContext.Current.CancellationToken);
         return new PublisherHost(host, logs);
     }
 
@@ -133,11 +133,17 @@ internal static class Api
                 Assert.Fail($"Timed out waiting until {what}.");
             }
 
-            await Task.Delay(20);
+            await Task.Delay(20, TestContext.Current.CancellationToken);
         }
     }
 
-    public static CancellationToken Timeout(int seconds = 10) => new CancellationTokenSource(TimeSpan.FromSeconds(seconds)).Token;
+    /// <summary>The test's cancellation, limited to <paramref name="seconds"/>.</summary>
+    public static CancellationToken Timeout(int seconds = 10)
+    {
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TimeSpan.FromSeconds(seconds));
+        return cts.Token;
+    }
 }
 
 /// <summary>
@@ -215,5 +221,15 @@ internal sealed class ListLogger : ILoggerProvider, ILogger
 
     public void Dispose()
     {
+    }
+}
+
+/// <summary>Runs a hook before each request goes out, e.g. to change the server's state in between, or to look at bodies.</summary>
+internal sealed class BeforeRequest(Func<HttpRequestMessage, Task> hook) : DelegatingHandler
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        await hook(request);
+        return await base.SendAsync(request, cancellationToken);
     }
 }
