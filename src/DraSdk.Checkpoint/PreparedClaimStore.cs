@@ -3,9 +3,11 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text.Json;
 using DraSdk.Checkpoint.Format;
+using DraSdk.Checkpoint.Internal;
 using DraSdk.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Win32.SafeHandles;
 
 namespace DraSdk.Checkpoint;
 
@@ -21,9 +23,13 @@ namespace DraSdk.Checkpoint;
 /// </para>
 /// <para>
 /// Every mutation writes the whole checkpoint atomically (temporary file, fsync, rename, directory fsync) before
-/// it returns; if the write fails the exception propagates and the in-memory state is unchanged. Mutations are
-/// serialized; reads (<see cref="TryGet"/>, <see cref="Claims"/>) are lock-free snapshots. All members are
-/// thread-safe. Mutations do blocking file I/O.
+/// it returns; if the write fails the exception propagates and no change is recorded. Mutations are
+/// serialized, within the process and across processes: each one holds an exclusive <c>flock</c> on
+/// <c>&lt;file&gt;.lock</c> next to the checkpoint and re-reads the checkpoint first if another writer (another
+/// store, or another instance of the driver during a rolling update) changed it. Reads (<see cref="TryGet"/>,
+/// <see cref="Claims"/>, <see cref="Count"/>, <see cref="IncompleteClaims"/>, <see cref="RecordsNeedingRecreation"/>)
+/// cost one <c>stat</c> of the checkpoint; only when it changed on disk do they reload it before answering. All
+/// members are thread-safe. Mutations do blocking file I/O.
 /// </para>
 /// <para>
 /// Prepare in two phases: <see cref="MarkPrepareStarted"/> before the first side effect,
@@ -40,6 +46,9 @@ public sealed partial class PreparedClaimStore
     private static readonly ImmutableDictionary<string, PreparedClaimRecord> Empty =
         ImmutableDictionary.Create<string, PreparedClaimRecord>(StringComparer.Ordinal);
 
+    // How long a mutation (or a load) waits for another process's save to finish.
+    private static readonly TimeSpan LockTimeout = TimeSpan.FromSeconds(30);
+
     private readonly Lock _gate = new();
     private readonly string _directory;
     private readonly string _fileName;
@@ -48,8 +57,20 @@ public sealed partial class PreparedClaimStore
     private readonly long _maxFileSize;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly string _lockPath;
 
     private volatile ImmutableDictionary<string, PreparedClaimRecord> _claims = Empty;
+
+    // The checkpoint file as this store last read or wrote it: its stat signature (null: no file seen), its bytes,
+    // and an open descriptor that keeps its inode from being reused while we compare against it. Under _gate,
+    // except that Refresh reads _seen without it.
+    private volatile FileSignature? _seen;
+    private byte[]? _seenBytes;
+    private SafeFileHandle? _pin;
+
+    // Environment.TickCount64 at which temporary files too young to remove at load are old enough; 0 when none.
+    private long _leftoverRetryAt;
+    private int _lockUnavailableLogged;
     private volatile CheckpointLoadResult? _loadResult;
     private volatile bool _bootChanged;
     private volatile string? _currentBootId;
@@ -87,7 +108,14 @@ public sealed partial class PreparedClaimStore
         _time = options.TimeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         CheckpointPath = Path.Combine(_directory, _fileName);
+        _lockPath = CheckpointPath + ".lock";
     }
+
+    /// <summary>
+    /// How old a temporary file (<c>.&lt;name&gt;.tmp-*</c>) must be before it is treated as left behind by a
+    /// killed writer and removed; a younger one may belong to another process's save in progress.
+    /// </summary>
+    internal static TimeSpan LeftoverGracePeriod { get; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Creates a store and loads its checkpoint; the outcome is in <see cref="LoadResult"/>.</summary>
     /// <param name="options">Where the checkpoint lives and how it is written.</param>
@@ -118,20 +146,51 @@ public sealed partial class PreparedClaimStore
     /// The next successful save records the current boot id and clears it. Use
     /// <see cref="RecordsNeedingRecreation"/> for the per-claim view, which stays accurate across restarts.
     /// </summary>
-    public bool BootChanged => _bootChanged;
+    public bool BootChanged
+    {
+        get
+        {
+            Refresh();
+            return _bootChanged;
+        }
+    }
 
-    /// <summary>An immutable snapshot of all records, keyed by claim UID.</summary>
-    public IReadOnlyDictionary<string, PreparedClaimRecord> Claims => _claims;
+    /// <summary>
+    /// An immutable snapshot of all records, keyed by claim UID, as the checkpoint holds them now (reloaded first
+    /// if another writer changed the file).
+    /// </summary>
+    public IReadOnlyDictionary<string, PreparedClaimRecord> Claims
+    {
+        get
+        {
+            Refresh();
+            return _claims;
+        }
+    }
 
     /// <summary>The number of records.</summary>
-    public int Count => _claims.Count;
+    public int Count
+    {
+        get
+        {
+            Refresh();
+            return _claims.Count;
+        }
+    }
 
     /// <summary>
     /// Records still in <see cref="PreparedClaimState.PrepareStarted"/>, in UID order. Right after load these
     /// are claims whose prepare was interrupted: undo their partial work, then <see cref="Remove"/> them or
     /// prepare them again.
     /// </summary>
-    public IReadOnlyList<PreparedClaimRecord> IncompleteClaims => SelectIncomplete(_claims);
+    public IReadOnlyList<PreparedClaimRecord> IncompleteClaims
+    {
+        get
+        {
+            Refresh();
+            return SelectIncomplete(_claims);
+        }
+    }
 
     /// <summary>
     /// Completed records saved under a different boot id than the current one, in UID order: their runtime
@@ -140,7 +199,14 @@ public sealed partial class PreparedClaimStore
     /// correct even if the driver restarts again before it has re-created everything. Empty when the current
     /// boot id is unknown.
     /// </summary>
-    public IReadOnlyList<PreparedClaimRecord> RecordsNeedingRecreation => SelectNeedingRecreation(_claims, _currentBootId);
+    public IReadOnlyList<PreparedClaimRecord> RecordsNeedingRecreation
+    {
+        get
+        {
+            Refresh();
+            return SelectNeedingRecreation(_claims, _currentBootId);
+        }
+    }
 
     /// <summary>Looks up a claim by UID.</summary>
     /// <param name="claimUid">The ResourceClaim's UID.</param>
@@ -149,17 +215,20 @@ public sealed partial class PreparedClaimStore
     public bool TryGet(string claimUid, [NotNullWhen(true)] out PreparedClaimRecord? record)
     {
         ArgumentNullException.ThrowIfNull(claimUid);
+        Refresh();
         return _claims.TryGetValue(claimUid, out record);
     }
 
     /// <summary>
     /// Loads the checkpoint. Call once, before any mutation. Never throws for a missing, unreadable or corrupt
     /// file: a bad file is moved to <c>&lt;name&gt;.corrupt-&lt;UTC timestamp&gt;</c>, logged, and the store starts
-    /// empty. Temporary files left by a writer that was killed are removed first.
+    /// empty. Temporary files left by a writer that was killed are removed first, once they are older than a short
+    /// grace period. All of this happens under the cross-process lock, so it cannot disturb another instance's save.
     /// </summary>
-    /// <param name="cancellationToken">Cancels reading the files; the store can then be loaded again.</param>
+    /// <param name="cancellationToken">Cancels reading the files and waiting for the lock; the store can then be loaded again.</param>
     /// <returns>What was found.</returns>
     /// <exception cref="InvalidOperationException">The store was already loaded or is loading.</exception>
+    /// <exception cref="IOException">Another process held the checkpoint lock for longer than 30 seconds.</exception>
     public async Task<CheckpointLoadResult> LoadAsync(CancellationToken cancellationToken = default)
     {
         if (Interlocked.CompareExchange(ref _loadState, Loading, NotLoaded) != NotLoaded)
@@ -167,18 +236,29 @@ public sealed partial class PreparedClaimStore
             throw new InvalidOperationException("The prepared-claim store has already been loaded.");
         }
 
+        CheckpointLock? fileLock = null;
         try
         {
             string? bootId = await ReadBootIdAsync(cancellationToken).ConfigureAwait(false);
-            RemoveLeftovers();
-            (byte[]? content, CheckpointSetAsideReason? readProblem, string? readDetail) =
-                await ReadCheckpointAsync(cancellationToken).ConfigureAwait(false);
+
+            // No directory: no checkpoint and nothing to clean up, and loading creates nothing.
+            if (Directory.Exists(_directory))
+            {
+                fileLock = await CheckpointIo.AcquireLockAsync(_lockPath, _fileMode, LockTimeout, cancellationToken).ConfigureAwait(false);
+                ReportUnavailableLock(fileLock);
+            }
 
             CheckpointLoadResult result;
             lock (_gate)
             {
                 _currentBootId = bootId;
-                result = Apply(bootId, content, readProblem, readDetail);
+                if (fileLock is not null)
+                {
+                    RemoveLeftovers();
+                }
+
+                using FileSnapshot snapshot = CheckpointIo.Read(CheckpointPath, _maxFileSize);
+                result = Apply(bootId, snapshot);
                 _loadResult = result;
                 Volatile.Write(ref _loadState, LoadedState);
             }
@@ -190,6 +270,10 @@ public sealed partial class PreparedClaimStore
             Volatile.Write(ref _loadState, NotLoaded);
             throw;
         }
+        finally
+        {
+            fileLock?.Dispose();
+        }
     }
 
     /// <summary>
@@ -199,7 +283,7 @@ public sealed partial class PreparedClaimStore
     /// <param name="record">The claim and the devices about to be prepared.</param>
     /// <returns>The stored record, with <see cref="PreparedClaimRecord.State"/>, <see cref="PreparedClaimRecord.BootId"/> and <see cref="PreparedClaimRecord.UpdatedAt"/> stamped.</returns>
     /// <exception cref="InvalidOperationException">The store has not been loaded.</exception>
-    /// <exception cref="IOException">The checkpoint could not be written; the store is unchanged.</exception>
+    /// <exception cref="IOException">The checkpoint could not be written (or its lock not taken within 30 seconds); the change is not recorded.</exception>
     public PreparedClaimRecord MarkPrepareStarted(PreparedClaimRecord record) =>
         Upsert(record, PreparedClaimState.PrepareStarted);
 
@@ -211,7 +295,7 @@ public sealed partial class PreparedClaimStore
     /// <param name="record">The claim and the devices prepared for it.</param>
     /// <returns>The stored record, with <see cref="PreparedClaimRecord.State"/>, <see cref="PreparedClaimRecord.BootId"/> and <see cref="PreparedClaimRecord.UpdatedAt"/> stamped.</returns>
     /// <exception cref="InvalidOperationException">The store has not been loaded.</exception>
-    /// <exception cref="IOException">The checkpoint could not be written; the store is unchanged.</exception>
+    /// <exception cref="IOException">The checkpoint could not be written (or its lock not taken within 30 seconds); the change is not recorded.</exception>
     public PreparedClaimRecord MarkPrepareCompleted(PreparedClaimRecord record) =>
         Upsert(record, PreparedClaimState.PrepareCompleted);
 
@@ -222,13 +306,13 @@ public sealed partial class PreparedClaimStore
     /// <param name="claimUid">The ResourceClaim's UID.</param>
     /// <returns>False when the claim is not recorded.</returns>
     /// <exception cref="InvalidOperationException">The store has not been loaded.</exception>
-    /// <exception cref="IOException">The checkpoint could not be written; the store is unchanged.</exception>
+    /// <exception cref="IOException">The checkpoint could not be written (or its lock not taken within 30 seconds); the change is not recorded.</exception>
     public bool MarkRecreated(string claimUid)
     {
         ArgumentNullException.ThrowIfNull(claimUid);
         lock (_gate)
         {
-            EnsureLoaded();
+            using CheckpointLock fileLock = BeginMutation();
             if (!_claims.TryGetValue(claimUid, out PreparedClaimRecord? existing))
             {
                 return false;
@@ -243,13 +327,13 @@ public sealed partial class PreparedClaimStore
     /// <param name="claimUid">The ResourceClaim's UID.</param>
     /// <returns>False when the claim was not recorded (nothing is written then).</returns>
     /// <exception cref="InvalidOperationException">The store has not been loaded.</exception>
-    /// <exception cref="IOException">The checkpoint could not be written; the store is unchanged.</exception>
+    /// <exception cref="IOException">The checkpoint could not be written (or its lock not taken within 30 seconds); the change is not recorded.</exception>
     public bool Remove(string claimUid)
     {
         ArgumentNullException.ThrowIfNull(claimUid);
         lock (_gate)
         {
-            EnsureLoaded();
+            using CheckpointLock fileLock = BeginMutation();
             if (!_claims.ContainsKey(claimUid))
             {
                 return false;
@@ -265,7 +349,7 @@ public sealed partial class PreparedClaimStore
         PreparedClaimRecord normalized = Normalize(record);
         lock (_gate)
         {
-            EnsureLoaded();
+            using CheckpointLock fileLock = BeginMutation();
             PreparedClaimRecord stored = normalized with
             {
                 State = state,
@@ -277,13 +361,183 @@ public sealed partial class PreparedClaimStore
         }
     }
 
-    // Called under _gate. Memory changes only after the file is durably written.
+    // Called under _gate: checks the store is loaded, takes the cross-process lock and brings the store up to date
+    // with the file, so the change is made to what is on disk now. Dispose the result to release the lock.
+    private CheckpointLock BeginMutation()
+    {
+        EnsureLoaded();
+        CheckpointLock fileLock = CheckpointIo.AcquireLock(_lockPath, _fileMode, LockTimeout);
+        try
+        {
+            ReportUnavailableLock(fileLock);
+            Sync(lockHeld: true);
+            if (_leftoverRetryAt != 0 && Environment.TickCount64 >= _leftoverRetryAt)
+            {
+                RemoveLeftovers();
+            }
+
+            return fileLock;
+        }
+        catch
+        {
+            fileLock.Dispose();
+            throw;
+        }
+    }
+
+    // Called under _gate and the file lock. Memory changes only after the file is durably written.
     private void Save(ImmutableDictionary<string, PreparedClaimRecord> next)
     {
         byte[] bytes = CheckpointFile.Encode(_currentBootId, next.Values);
         AtomicFile.Write(CheckpointPath, bytes, _fileMode);
         _claims = next;
         _bootChanged = false;
+        RememberOwnWrite(bytes);
+    }
+
+    // Before a read: one stat; reload only when the file changed since this store last read or wrote it.
+    private void Refresh()
+    {
+        if (Volatile.Read(ref _loadState) != LoadedState)
+        {
+            return;
+        }
+
+        FileSignature? now = CheckpointIo.Stat(CheckpointPath);
+        if (now is null || now.Equals(_seen))
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            try
+            {
+                Sync(lockHeld: false);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Log.ReloadFailed(_logger, ex, CheckpointPath);
+            }
+        }
+    }
+
+    // Called under _gate (and, when lockHeld, the file lock): adopts the file on disk if another writer changed it.
+    // A file that has gone (or is not a regular file) is not "no claims": the records are kept and the next save
+    // writes them. An unusable file is set aside, under the lock, and replaced by the records last read.
+    private void Sync(bool lockHeld)
+    {
+        FileSignature? now = CheckpointIo.Stat(CheckpointPath);
+        if (now is null || (_pin is not null && now.HasIdentity && now.Equals(_seen)))
+        {
+            return;
+        }
+
+        using FileSnapshot snapshot = CheckpointIo.Read(CheckpointPath, _maxFileSize);
+        CheckpointSetAsideReason reason;
+        string detail;
+        string? apiVersion = null;
+        switch (snapshot.Kind)
+        {
+            case SnapshotKind.Missing:
+                return;
+            case SnapshotKind.Content:
+                if (_seenBytes is not null && snapshot.Content.AsSpan().SequenceEqual(_seenBytes))
+                {
+                    Remember(snapshot, _seenBytes);
+                    return;
+                }
+
+                CheckpointReadResult read = CheckpointFile.Read(snapshot.Content);
+                if (read.Problem is not { } problem)
+                {
+                    _claims = read.Claims;
+                    _bootChanged = _currentBootId is not null && !string.Equals(_currentBootId, read.BootId, StringComparison.Ordinal);
+                    Remember(snapshot, snapshot.Content);
+                    Log.Reloaded(_logger, CheckpointPath, read.Claims.Count);
+                    return;
+                }
+
+                (reason, detail, apiVersion) = (problem, read.Detail ?? problem.ToString(), read.ApiVersion);
+                break;
+            case SnapshotKind.TooLarge:
+                (reason, detail) = (CheckpointSetAsideReason.TooLarge, snapshot.Detail ?? "too large");
+                break;
+            default:
+                (reason, detail) = (CheckpointSetAsideReason.Unreadable, snapshot.Detail ?? "unreadable");
+                break;
+        }
+
+        if (!lockHeld)
+        {
+            // Set aside only under the lock, and only what is still there once we hold it.
+            using CheckpointLock fileLock = CheckpointIo.AcquireLock(_lockPath, _fileMode, LockTimeout);
+            ReportUnavailableLock(fileLock);
+            Sync(lockHeld: true);
+            return;
+        }
+
+        string? target = MoveAside();
+        Log.ChangedCheckpointSetAside(_logger, CheckpointPath, reason, detail, apiVersion ?? "<none>", target ?? "<not moved>", _claims.Count);
+        if (target is null)
+        {
+            // Keep serving the records last read; remembering the bad file stops every read from retrying, and the
+            // next save overwrites it.
+            Remember(snapshot, snapshot.Content);
+            return;
+        }
+
+        try
+        {
+            byte[] bytes = CheckpointFile.Encode(_currentBootId, _claims.Values);
+            AtomicFile.Write(CheckpointPath, bytes, _fileMode);
+            _bootChanged = false;
+            RememberOwnWrite(bytes);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.FreshCheckpointFailed(_logger, ex, CheckpointPath);
+            Forget();
+        }
+    }
+
+    // Called under _gate right after this store wrote the file (under the file lock, so it is ours).
+    private void RememberOwnWrite(byte[] bytes)
+    {
+        using FileSnapshot snapshot = CheckpointIo.Read(CheckpointPath, long.MaxValue, readContent: false);
+        if (snapshot.Kind == SnapshotKind.Content)
+        {
+            Remember(snapshot, bytes);
+        }
+        else
+        {
+            Forget();
+        }
+    }
+
+    private void Remember(FileSnapshot snapshot, byte[]? content)
+    {
+        _seenBytes = content;
+        SafeFileHandle? previous = _pin;
+        _pin = snapshot.TakePin();
+        previous?.Dispose();
+        _seen = snapshot.Signature;
+    }
+
+    private void Forget()
+    {
+        _seen = null;
+        _seenBytes = null;
+        _pin?.Dispose();
+        _pin = null;
+    }
+
+    private void ReportUnavailableLock(CheckpointLock fileLock)
+    {
+        if (!fileLock.IsHeld && Interlocked.Exchange(ref _lockUnavailableLogged, 1) == 0)
+        {
+            Log.LockUnavailable(_logger, _lockPath, fileLock.UnavailableReason ?? "unknown", CheckpointPath);
+        }
     }
 
     private void EnsureLoaded()
@@ -295,24 +549,28 @@ public sealed partial class PreparedClaimStore
         }
     }
 
-    private CheckpointLoadResult Apply(string? bootId, byte[]? content, CheckpointSetAsideReason? readProblem, string? readDetail)
+    private CheckpointLoadResult Apply(string? bootId, FileSnapshot snapshot)
     {
-        if (content is null && readProblem is null)
+        if (snapshot.Kind == SnapshotKind.Missing)
         {
             Log.NotFound(_logger, CheckpointPath);
             return new CheckpointLoadResult { Status = CheckpointLoadStatus.NotFound, CheckpointPath = CheckpointPath, CurrentBootId = bootId };
         }
 
-        CheckpointReadResult read = content is null
-            ? CheckpointReadResult.Fail(readProblem!.Value, readDetail ?? "unreadable")
-            : CheckpointFile.Read(content);
+        CheckpointReadResult read = snapshot.Kind switch
+        {
+            SnapshotKind.Content => CheckpointFile.Read(snapshot.Content),
+            SnapshotKind.TooLarge => CheckpointReadResult.Fail(CheckpointSetAsideReason.TooLarge, snapshot.Detail ?? "too large"),
+            _ => CheckpointReadResult.Fail(CheckpointSetAsideReason.Unreadable, snapshot.Detail ?? "unreadable"),
+        };
 
         if (read.Problem is { } problem)
         {
-            return SetAside(bootId, problem, read.Detail ?? problem.ToString(), read.ApiVersion);
+            return SetAside(bootId, problem, read.Detail ?? problem.ToString(), read.ApiVersion, snapshot);
         }
 
         _claims = read.Claims;
+        Remember(snapshot, snapshot.Content);
         bool bootChanged = bootId is not null && !string.Equals(bootId, read.BootId, StringComparison.Ordinal);
         _bootChanged = bootChanged;
 
@@ -345,20 +603,27 @@ public sealed partial class PreparedClaimStore
         };
     }
 
-    private CheckpointLoadResult SetAside(string? bootId, CheckpointSetAsideReason reason, string detail, string? apiVersion)
+    private CheckpointLoadResult SetAside(string? bootId, CheckpointSetAsideReason reason, string detail, string? apiVersion, FileSnapshot snapshot)
     {
         string? target = MoveAside();
         Log.SetAside(_logger, CheckpointPath, reason, detail, target ?? "<not moved>");
         _claims = Empty;
         _bootChanged = false;
 
-        if (target is not null)
+        if (target is null)
+        {
+            // The bad file stays; remember it so reads do not keep retrying. The next save overwrites it.
+            Remember(snapshot, snapshot.Content);
+        }
+        else
         {
             // Replace the moved file with an empty checkpoint straight away: it records the current boot, and the
             // atomic write's directory fsync makes the move durable too, so a power cut cannot bring it back.
             try
             {
-                AtomicFile.Write(CheckpointPath, CheckpointFile.Encode(bootId, []), _fileMode);
+                byte[] bytes = CheckpointFile.Encode(bootId, []);
+                AtomicFile.Write(CheckpointPath, bytes, _fileMode);
+                RememberOwnWrite(bytes);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -430,43 +695,36 @@ public sealed partial class PreparedClaimStore
         return null;
     }
 
+    // Called with the file lock held (or when locking is unavailable). Every save of this SDK happens under the lock,
+    // so a temporary file seen now was left by a killed writer; the grace period still protects a save in progress
+    // by a writer that does not take the lock (an older SDK version during a rolling update).
     private void RemoveLeftovers()
     {
         try
         {
-            AtomicFile.RemoveLeftovers(_directory, _fileName);
+            if (!Directory.Exists(_directory))
+            {
+                return;
+            }
+
+            DateTime now = DateTime.UtcNow;
+            bool young = false;
+            foreach (string leftover in Directory.EnumerateFiles(_directory, $".{_fileName}.tmp-*"))
+            {
+                if ((now - File.GetLastWriteTimeUtc(leftover)).Duration() < LeftoverGracePeriod)
+                {
+                    young = true;
+                    continue;
+                }
+
+                File.Delete(leftover);
+            }
+
+            _leftoverRetryAt = young ? Environment.TickCount64 + (long)LeftoverGracePeriod.TotalMilliseconds : 0;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             Log.LeftoverCleanupFailed(_logger, ex, _directory);
-        }
-    }
-
-    private async Task<(byte[]? Content, CheckpointSetAsideReason? Problem, string? Detail)> ReadCheckpointAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            var info = new FileInfo(CheckpointPath);
-            if (!info.Exists)
-            {
-                return (null, null, null);
-            }
-
-            if (info.Length > _maxFileSize)
-            {
-                return (null, CheckpointSetAsideReason.TooLarge, $"the file is {info.Length} bytes; the limit is {_maxFileSize}");
-            }
-
-            byte[] content = await File.ReadAllBytesAsync(CheckpointPath, cancellationToken).ConfigureAwait(false);
-            return (content, null, null);
-        }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
-        {
-            return (null, null, null);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return (null, CheckpointSetAsideReason.Unreadable, ex.Message);
         }
     }
 
@@ -541,5 +799,17 @@ public sealed partial class PreparedClaimStore
 
         [LoggerMessage(EventId = 9, Level = LogLevel.Warning, Message = "Could not remove leftover temporary checkpoint files in {Directory}")]
         public static partial void LeftoverCleanupFailed(ILogger logger, Exception exception, string directory);
+
+        [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Checkpoint {Path} was changed by another writer; reloaded {Count} prepared claims")]
+        public static partial void Reloaded(ILogger logger, string path, int count);
+
+        [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "Cannot lock {LockPath} ({Detail}); changes to {Path} are not protected against another process saving at the same time")]
+        public static partial void LockUnavailable(ILogger logger, string lockPath, string detail, string path);
+
+        [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Could not reload the changed checkpoint {Path}; answering from the records last read")]
+        public static partial void ReloadFailed(ILogger logger, Exception exception, string path);
+
+        [LoggerMessage(EventId = 13, Level = LogLevel.Error, Message = "Checkpoint {Path}, changed by another writer, is unusable ({Reason}: {Detail}, apiVersion {ApiVersion}); moved it to {SetAsidePath} and kept the {Count} prepared claims last read")]
+        public static partial void ChangedCheckpointSetAside(ILogger logger, string path, CheckpointSetAsideReason reason, string detail, string apiVersion, string setAsidePath, int count);
     }
 }

@@ -158,8 +158,9 @@ internal sealed class ResourceSlicePublisher : BackgroundService, IResourceSlice
                 await WaitForWakeAsync(_options.ResyncInterval, stoppingToken).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
+            // Stopping; the slices stay.
         }
         finally
         {

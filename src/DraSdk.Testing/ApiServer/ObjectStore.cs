@@ -66,7 +66,8 @@ internal sealed class ObjectStore
     private readonly Dictionary<ApiResourceType, List<JsonValidator>> _validators = [];
     private readonly int _historyLimit;
     private readonly TimeProvider _time;
-    private long _resourceVersion;
+    // Starts above zero: "0" means "any version" to list and watch, so no state may be named by it.
+    private long _resourceVersion = 1;
     private long _compactedThrough;
 
     public ObjectStore(IEnumerable<ApiResourceType> resources, int historyLimit, TimeProvider time, bool builtInValidation)

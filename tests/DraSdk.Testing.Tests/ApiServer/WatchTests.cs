@@ -113,7 +113,9 @@ public sealed class WatchTests
         using var client = api.CreateClient();
         var ct = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken, Timeout()).Token;
 
-        await using var events = client.ResourceV1.WatchListResourceSliceAsync(fieldSelector: "spec.nodeName=node-a", labelSelector: "team in (x)", cancellationToken: ct).GetAsyncEnumerator(ct);
+        // The enumerator sends its request on the first MoveNextAsync: start from the version before the writes.
+        var before = api.ResourceVersion;
+        await using var events = client.ResourceV1.WatchListResourceSliceAsync(fieldSelector: "spec.nodeName=node-a", labelSelector: "team in (x)", resourceVersion: before, cancellationToken: ct).GetAsyncEnumerator(ct);
         var x = new Dictionary<string, string> { ["team"] = "x" };
         api.Seed(Slice("other-node", node: "node-b", labels: x));
         api.Seed(Slice("other-team", labels: new Dictionary<string, string> { ["team"] = "y" }));
@@ -189,7 +191,8 @@ public sealed class WatchTests
         using var client = api.CreateClient();
         var ct = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken, Timeout()).Token;
 
-        await using var events = client.ResourceV1.WatchListNamespacedResourceClaimAsync("team-a", cancellationToken: ct).GetAsyncEnumerator(ct);
+        var before = api.ResourceVersion;
+        await using var events = client.ResourceV1.WatchListNamespacedResourceClaimAsync("team-a", resourceVersion: before, cancellationToken: ct).GetAsyncEnumerator(ct);
         api.Seed(Claim("elsewhere", ns: "team-b"));
         api.Seed(Claim("here", ns: "team-a"));
         api.Edit<Resourcev1ResourceClaim>("team-a", "here", c => c.Status = CrudTests.Allocated("gpu-0"));
