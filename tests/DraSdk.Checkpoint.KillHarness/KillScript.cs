@@ -57,6 +57,27 @@ internal static class KillScript
         return model;
     }
 
+    /// <summary>The UID of the <paramref name="index"/>th claim the "add" mode adds under <paramref name="prefix"/>.</summary>
+    public static string AddedUid(string prefix, int index) => $"{prefix}-{index:D4}";
+
+    /// <summary>The <paramref name="index"/>th claim the "add" mode adds under <paramref name="prefix"/>.</summary>
+    public static PreparedClaimRecord Added(string prefix, int index) => new()
+    {
+        ClaimUid = AddedUid(prefix, index),
+        Namespace = "multi-instance",
+        Name = $"{prefix}-claim-{index}",
+        Devices =
+        [
+            new PreparedDeviceRecord
+            {
+                Requests = ["gpu"],
+                PoolName = "node-a",
+                DeviceName = $"{prefix}-gpu-{index % 8}",
+                CdiDeviceIds = [$"k8s.gpu.example.com/claim={AddedUid(prefix, index)}"],
+            },
+        ],
+    };
+
     /// <summary>The record step <paramref name="step"/> writes for <paramref name="slot"/>.</summary>
     public static PreparedClaimRecord Record(int slot, int step) => new()
     {

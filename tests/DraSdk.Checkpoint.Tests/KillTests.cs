@@ -30,6 +30,9 @@ public class KillTests
             (int lastReported, string output) = await RunAndKillAsync(f, applied, random.Next(0, 120), ct);
 
             leftoverRounds += f.TempFiles().Length > 0 ? 1 : 0;
+
+            // The child is dead: let its temporary file age past the grace period that protects a save in progress.
+            f.AgeTempFiles();
             var verifier = new PreparedClaimStore(f.Options, f.Logger);
             CheckpointLoadResult result = await verifier.LoadAsync(ct);
 

@@ -229,6 +229,7 @@ public class StoreTests
         File.WriteAllText(leftover1, "{\"apiVersion\":\"checkpoint.dra");
         File.WriteAllText(leftover2, "");
         File.WriteAllText(unrelated, "{}");
+        f.AgeTempFiles();
 
         PreparedClaimStore reopened = await f.OpenAsync();
 

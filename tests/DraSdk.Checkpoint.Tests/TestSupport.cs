@@ -51,6 +51,23 @@ internal sealed class CheckpointFixture : IDisposable
             ? Directory.GetFiles(CheckpointDirectory, "." + PreparedClaimStoreOptions.DefaultFileName + ".tmp-*")
             : [];
 
+    /// <summary>Makes every temporary file look older than the grace period that protects a save in progress.</summary>
+    public void AgeTempFiles()
+    {
+        foreach (string temp in TempFiles())
+        {
+            File.SetLastWriteTimeUtc(temp, DateTime.UtcNow - PreparedClaimStore.LeftoverGracePeriod - TimeSpan.FromMinutes(1));
+        }
+    }
+
+    /// <summary>Replaces the checkpoint the way another writer would: a new file renamed over it.</summary>
+    public void ReplaceCheckpoint(byte[] content)
+    {
+        string temp = Path.Combine(CheckpointDirectory, "other-writer.tmp");
+        File.WriteAllBytes(temp, content);
+        File.Move(temp, CheckpointPath, overwrite: true);
+    }
+
     public void WriteCheckpoint(byte[] content)
     {
         Directory.CreateDirectory(CheckpointDirectory);

@@ -88,6 +88,11 @@ internal sealed class ApiHandler
         {
             await WriteErrorAsync(ctx, ApiError.BadRequest(e.Message)).ConfigureAwait(false);
         }
+        catch (Exception e) when (e is not OperationCanceledException and not IOException)
+        {
+            // A bug here, or in a registered validator: answer as the real server answers a panic.
+            await WriteErrorAsync(ctx, ApiError.Internal(e.GetType().Name + ": " + e.Message)).ConfigureAwait(false);
+        }
     }
 
     public static byte[] ErrorEvent(ApiError error)

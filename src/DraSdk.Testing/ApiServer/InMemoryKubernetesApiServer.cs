@@ -251,11 +251,11 @@ public sealed class InMemoryKubernetesApiServer : IAsyncDisposable
         return FromStored<T>(Direct(() => _store.Create(r, ns, ToNode(obj), keepStatus: true, dryRun: false)));
     }
 
-    /// <summary>Reads a cluster-scoped object, or null if there is none.</summary>
+    /// <summary>Reads a cluster-scoped object (or one in namespace <c>default</c>), or null if there is none.</summary>
     /// <typeparam name="T">A KubernetesClient model.</typeparam>
     /// <param name="name">The object name.</param>
     public T? Get<T>(string name)
-        where T : class, IKubernetesObject<V1ObjectMeta> => Get<T>("", name);
+        where T : class, IKubernetesObject<V1ObjectMeta> => Get<T>("default", name);
 
     /// <summary>Reads a namespaced object, or null if there is none.</summary>
     /// <typeparam name="T">A KubernetesClient model.</typeparam>
@@ -298,13 +298,13 @@ public sealed class InMemoryKubernetesApiServer : IAsyncDisposable
         return FromStored<T>(Direct(() => _store.Update(r, ns, name, _ => node, WriteScope.Whole, dryRun: false)));
     }
 
-    /// <summary>Reads a cluster-scoped object, lets <paramref name="edit"/> change it and stores it, as <see cref="Update{T}(T)"/>.</summary>
+    /// <summary>Reads a cluster-scoped object (or one in namespace <c>default</c>), lets <paramref name="edit"/> change it and stores it, as <see cref="Update{T}(T)"/>.</summary>
     /// <typeparam name="T">A KubernetesClient model.</typeparam>
     /// <param name="name">The object name.</param>
     /// <param name="edit">Changes the object in place.</param>
     /// <returns>The stored object.</returns>
     public T Edit<T>(string name, Action<T> edit)
-        where T : class, IKubernetesObject<V1ObjectMeta> => Edit("", name, edit);
+        where T : class, IKubernetesObject<V1ObjectMeta> => Edit("default", name, edit);
 
     /// <summary>Reads a namespaced object, lets <paramref name="edit"/> change it and stores it, as <see cref="Update{T}(T)"/>.</summary>
     /// <typeparam name="T">A KubernetesClient model.</typeparam>
@@ -326,12 +326,12 @@ public sealed class InMemoryKubernetesApiServer : IAsyncDisposable
         }, WriteScope.Whole, dryRun: false)));
     }
 
-    /// <summary>Deletes a cluster-scoped object directly (a DELETED event; with finalizers only deletionTimestamp is set).</summary>
+    /// <summary>Deletes a cluster-scoped object (or one in namespace <c>default</c>) directly (a DELETED event; with finalizers only deletionTimestamp is set).</summary>
     /// <typeparam name="T">A KubernetesClient model.</typeparam>
     /// <param name="name">The object name.</param>
     /// <returns>False if there was no such object.</returns>
     public bool Delete<T>(string name)
-        where T : class, IKubernetesObject<V1ObjectMeta> => Delete<T>("", name);
+        where T : class, IKubernetesObject<V1ObjectMeta> => Delete<T>("default", name);
 
     /// <summary>Deletes a namespaced object directly (a DELETED event; with finalizers only deletionTimestamp is set).</summary>
     /// <typeparam name="T">A KubernetesClient model.</typeparam>
