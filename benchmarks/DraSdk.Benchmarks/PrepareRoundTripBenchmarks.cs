@@ -26,6 +26,7 @@ public class PrepareRoundTripBenchmarks
     private KubeletPluginConnection _plugin = null!;
     private Resourcev1ResourceClaim _claim = null!;
     private V1.NodePrepareResourcesRequest _prepare = null!;
+    private V1.NodePrepareResourcesRequest _prepareNoWrite = null!;
     private readonly V1.NodePrepareResourcesRequest _empty = new();
     private CdiSpecWriter _writer = null!;
     private string _root = null!;
@@ -77,6 +78,28 @@ public class PrepareRoundTripBenchmarks
         _prepare = new V1.NodePrepareResourcesRequest();
         _prepare.Claims.Add(KubeletPluginConnection.ToWire(_claim));
 
+        // A second claim allocated only another driver's device: the same fetch, checks, lock and driver call, no file write.
+        Resourcev1ResourceClaim other = await _client.ResourceV1.CreateNamespacedResourceClaimAsync(new Resourcev1ResourceClaim
+        {
+            ApiVersion = "resource.k8s.io/v1",
+            Kind = "ResourceClaim",
+            Metadata = new V1ObjectMeta { Name = "bench-other", NamespaceProperty = "default" },
+            Spec = claim.Spec,
+        }, "default");
+        other.Status = new V1ResourceClaimStatus
+        {
+            Allocation = new V1AllocationResult
+            {
+                Devices = new V1DeviceAllocationResult
+                {
+                    Results = [new V1DeviceRequestAllocationResult { Request = "gpu", Driver = "net.example.com", Pool = "bench-node", Device = "nic-0" }],
+                },
+            },
+        };
+        other = await _client.ResourceV1.ReplaceNamespacedResourceClaimStatusAsync(other, "bench-other", "default");
+        _prepareNoWrite = new V1.NodePrepareResourcesRequest();
+        _prepareNoWrite.Claims.Add(KubeletPluginConnection.ToWire(other));
+
         V1.NodePrepareResourcesResponse check = await _plugin.DraV1.NodePrepareResourcesAsync(_prepare);
         if (check.Claims[_claim.Metadata.Uid].Error.Length > 0)
         {
@@ -100,6 +123,9 @@ public class PrepareRoundTripBenchmarks
     [Benchmark(Description = "NodePrepareResources round trip (GET + CDI write)")]
     public async Task<int> PrepareRoundTrip() => (await _plugin.DraV1.NodePrepareResourcesAsync(_prepare)).Claims.Count;
 
+    [Benchmark(Description = "NodePrepareResources round trip, GET but no device to write")]
+    public async Task<int> PrepareRoundTripWithoutWrite() => (await _plugin.DraV1.NodePrepareResourcesAsync(_prepareNoWrite)).Claims.Count;
+
     [Benchmark(Description = "part: claim GET from the API server")]
     public async Task<string> ClaimGet() => (await _client.ResourceV1.ReadNamespacedResourceClaimAsync("bench", "default")).Metadata.Uid;
 
@@ -119,6 +145,11 @@ public class PrepareRoundTripBenchmarks
 
         protected override ValueTask<PrepareResult> PrepareClaimAsync(PreparableClaim claim, CancellationToken cancellationToken)
         {
+            if (claim.Devices.Count == 0)
+            {
+                return ValueTask.FromResult(PrepareResult.Success([]));
+            }
+
             V1DeviceRequestAllocationResult device = claim.Devices[0];
             writer.Write(SpecFor(claim.Uid, device.Device), claim.Uid);
             return ValueTask.FromResult(PrepareResult.Success([PreparedDevice.For(device, [Kind.Device($"{claim.Uid}-{device.Device}").ToString()])]));
