@@ -46,10 +46,6 @@ internal static class ExampleDriverHosting
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<PreparedClaimStore>()));
         services.AddSingleton<DeviceHealthTracker>();
 
-        // Registered before AddDraDriver: hosted services start in order, so the checkpoint is loaded and
-        // recovered before the kubelet can call.
-        services.AddHostedService<StartupRecovery>();
-
         services.AddDraDriver<GpuDriver>(o =>
             {
                 o.DriverName = ExampleDriverOptions.DriverName;
@@ -60,17 +56,5 @@ internal static class ExampleDriverHosting
             .AddResourceSlicePublisher();
         services.AddHostedService<DevicePublisher>();
         return builder;
-    }
-
-    /// <summary>Loads the checkpoint and recovers from kills and reboots before serving.</summary>
-    private sealed class StartupRecovery(PreparedClaimStore checkpoint, GpuDriver driver) : IHostedService
-    {
-        public async Task StartAsync(CancellationToken cancellationToken)
-        {
-            await checkpoint.LoadAsync(cancellationToken).ConfigureAwait(false);
-            driver.Recover();
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

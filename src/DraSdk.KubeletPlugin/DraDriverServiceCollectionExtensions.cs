@@ -41,6 +41,11 @@ public static class DraDriverServiceCollectionExtensions
 
         services.TryAddSingleton<TDriver>();
         services.TryAddSingleton<IDraDriver>(sp => sp.GetRequiredService<TDriver>());
+        if (typeof(IDraDriverStartup).IsAssignableFrom(typeof(TDriver)))
+        {
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IDraDriverStartup, DriverStartupAdapter<TDriver>>());
+        }
+
         if (typeof(IDeviceHealthSource).IsAssignableFrom(typeof(TDriver)))
         {
             services.TryAddSingleton<IDeviceHealthSource>(sp => (IDeviceHealthSource)sp.GetRequiredService<TDriver>());
@@ -65,6 +70,13 @@ public static class DraDriverServiceCollectionExtensions
         builder.Services.TryAddSingleton<THealthSource>();
         builder.Services.Replace(ServiceDescriptor.Singleton<IDeviceHealthSource>(sp => sp.GetRequiredService<THealthSource>()));
         return builder;
+    }
+
+    /// <summary>Lets the driver singleton serve as its own startup step without a second instance.</summary>
+    private sealed class DriverStartupAdapter<TDriver>(TDriver driver) : IDraDriverStartup
+        where TDriver : class, IDraDriver
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => ((IDraDriverStartup)driver).StartAsync(cancellationToken);
     }
 
     private sealed class DraDriverBuilder(IServiceCollection services) : IDraDriverBuilder

@@ -16,8 +16,15 @@ internal sealed partial class GpuDriver(
     PreparedClaimStore checkpoint,
     CdiClaimSpecs cdi,
     ExampleDriverOptions options,
-    ILogger<GpuDriver> logger) : DraDriver
+    ILogger<GpuDriver> logger) : DraDriver, IDraDriverStartup
 {
+    /// <summary>Before the kubelet can call: load the checkpoint, then recover from kills and reboots.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await checkpoint.LoadAsync(cancellationToken).ConfigureAwait(false);
+        Recover();
+    }
+
     protected override ValueTask<PrepareResult> PrepareClaimAsync(PreparableClaim claim, CancellationToken cancellationToken)
     {
         // 1. Already prepared (and its CDI spec still in place)? Answer the same again.
@@ -83,7 +90,7 @@ internal sealed partial class GpuDriver(
     /// Runs once before the kubelet can call: undoes prepares a kill interrupted, and re-creates the CDI specs a
     /// reboot wiped from a tmpfs <c>/var/run/cdi</c> from what the checkpoint recorded.
     /// </summary>
-    public void Recover()
+    private void Recover()
     {
         foreach (PreparedClaimRecord incomplete in checkpoint.IncompleteClaims)
         {

@@ -47,6 +47,7 @@ internal sealed class KubeletPluginServer(
 
         Directory.CreateDirectory(o.EffectivePluginDataDirectoryPath);
         Directory.CreateDirectory(o.RegistrarDirectoryPath);
+        await RunDriverStartupAsync(cancellationToken).ConfigureAwait(false);
         RemoveStaleSockets(o);
 
         bool health = services.GetService<IDeviceHealthSource>() is not null;
@@ -140,6 +141,25 @@ internal sealed class KubeletPluginServer(
         }
 
         _watchdogStop?.Dispose();
+    }
+
+    /// <summary>The driver's own start-up work, under the prepare/unprepare lock (shared across instances in rolling-update mode).</summary>
+    private async Task RunDriverStartupAsync(CancellationToken cancellationToken)
+    {
+        IDraDriverStartup[] steps = [.. services.GetServices<IDraDriverStartup>()];
+        if (steps.Length == 0)
+        {
+            return;
+        }
+
+        CallSerializer serializer = services.GetRequiredService<CallSerializer>();
+        using (await serializer.AcquireAsync(cancellationToken).ConfigureAwait(false))
+        {
+            foreach (IDraDriverStartup step in steps)
+            {
+                await step.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     private WebApplication BuildServer(string socketPath, Action<IServiceCollection> addServices, Action<WebApplication> map)

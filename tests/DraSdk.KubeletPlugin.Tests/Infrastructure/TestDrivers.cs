@@ -137,3 +137,31 @@ internal sealed class ConfigDecodingDriver : DraDriver
     protected override ValueTask<UnprepareResult> UnprepareClaimAsync(ClaimReference claim, CancellationToken cancellationToken) =>
         ValueTask.FromResult(UnprepareResult.Success());
 }
+
+/// <summary>A driver with start-up work: records what it saw when it ran.</summary>
+internal sealed class StartupDriver(Microsoft.Extensions.Options.IOptions<DraDriverOptions> options) : DraDriver, IDraDriverStartup
+{
+    public static Exception? FailWith { get; set; }
+
+    public bool Started { get; private set; }
+
+    public bool SocketExistedAtStartup { get; private set; }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (FailWith is not null)
+        {
+            throw FailWith;
+        }
+
+        SocketExistedAtStartup = File.Exists(Path.Combine(options.Value.EffectivePluginDataDirectoryPath, "dra.sock"));
+        Started = true;
+        return Task.CompletedTask;
+    }
+
+    protected override ValueTask<PrepareResult> PrepareClaimAsync(PreparableClaim claim, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(PrepareResult.Failure(Started ? "started" : "not started"));
+
+    protected override ValueTask<UnprepareResult> UnprepareClaimAsync(ClaimReference claim, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(UnprepareResult.Success());
+}
