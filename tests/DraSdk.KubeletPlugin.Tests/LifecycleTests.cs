@@ -74,9 +74,9 @@ public sealed class LifecycleTests
     public async Task Rolling_update_instances_never_prepare_at_the_same_time()
     {
         using var root = new TempDirectory();
-        Interlocked.Exchange(ref RecordingDriver.SharedMaxConcurrency, 0);
-        await using DriverHost first = await DriverHost.StartAsync<RecordingDriver>(root: root, options: o => o.PodUid = "11111111-aaaa-4000-8000-00000000000a");
-        await using DriverHost second = await DriverHost.StartAsync<RecordingDriver>(root: root, api: first.Api, options: o => o.PodUid = "22222222-bbbb-4000-8000-00000000000b");
+        var probe = new ConcurrencyProbe();
+        await using DriverHost first = await DriverHost.StartAsync<RecordingDriver>(root: root, services: s => s.AddSingleton(probe), options: o => o.PodUid = "11111111-aaaa-4000-8000-00000000000a");
+        await using DriverHost second = await DriverHost.StartAsync<RecordingDriver>(root: root, api: first.Api, services: s => s.AddSingleton(probe), options: o => o.PodUid = "22222222-bbbb-4000-8000-00000000000b");
         foreach (DriverHost h in new[] { first, second })
         {
             h.Host.Services.GetRequiredService<RecordingDriver>().BeforeEachCall = () => Task.Delay(30);
@@ -102,7 +102,7 @@ public sealed class LifecycleTests
             Assert.Fail(string.Join("\n", first.Logs.Snapshot().Concat(second.Logs.Snapshot()).Where(l => l.Contains("Exception", StringComparison.Ordinal) || l.Contains("fail", StringComparison.OrdinalIgnoreCase))));
         }
 
-        Assert.Equal(1, RecordingDriver.SharedMaxConcurrency);
+        Assert.Equal(1, probe.MaxConcurrency);
         Assert.True(File.Exists(Path.Combine(first.PluginDataDirectory, "serialize.lock")));
     }
 

@@ -4,7 +4,7 @@ using DraSdk.KubeletPlugin;
 namespace DraSdk.KubeletPlugin.Tests.Infrastructure;
 
 /// <summary>Records what the SDK hands the driver and answers with one CDI id per device.</summary>
-internal sealed class RecordingDriver : IDraDriver
+internal sealed class RecordingDriver(ConcurrencyProbe? sharedProbe = null) : IDraDriver
 {
     private int _inFlight;
 
@@ -19,11 +19,6 @@ internal sealed class RecordingDriver : IDraDriver
     public Exception? ThrowOnPrepare { get; set; }
 
     public int MaxConcurrency { get; private set; }
-
-    /// <summary>A counter shared by every instance, to see overlap between two hosts.</summary>
-    public static int SharedInFlight;
-
-    public static int SharedMaxConcurrency;
 
     public async Task<IReadOnlyDictionary<string, PrepareResult>> PrepareResourceClaimsAsync(IReadOnlyList<PreparableClaim> claims, CancellationToken cancellationToken)
     {
@@ -87,20 +82,36 @@ internal sealed class RecordingDriver : IDraDriver
             MaxConcurrency = Math.Max(MaxConcurrency, now);
         }
 
-        int shared = Interlocked.Increment(ref SharedInFlight);
-        int seen;
-        do
-        {
-            seen = Volatile.Read(ref SharedMaxConcurrency);
-        }
-        while (shared > seen && Interlocked.CompareExchange(ref SharedMaxConcurrency, shared, seen) != seen);
+        sharedProbe?.Enter();
     }
 
     private void Leave()
     {
         Interlocked.Decrement(ref _inFlight);
-        Interlocked.Decrement(ref SharedInFlight);
+        sharedProbe?.Leave();
     }
+}
+
+/// <summary>Counts calls in flight across several drivers (several hosts) to see whether they overlap.</summary>
+internal sealed class ConcurrencyProbe
+{
+    private int _inFlight;
+    private int _max;
+
+    public int MaxConcurrency => Volatile.Read(ref _max);
+
+    public void Enter()
+    {
+        int now = Interlocked.Increment(ref _inFlight);
+        int seen;
+        do
+        {
+            seen = Volatile.Read(ref _max);
+        }
+        while (now > seen && Interlocked.CompareExchange(ref _max, now, seen) != seen);
+    }
+
+    public void Leave() => Interlocked.Decrement(ref _inFlight);
 }
 
 /// <summary>Settings for the config-decoding driver.</summary>
