@@ -6,19 +6,21 @@ namespace DraSdk.ResourceSlices;
 /// Everything a driver publishes: its resource pools by name. Each pool becomes one or more ResourceSlices.
 /// </summary>
 /// <remarks>
-/// The shape follows the Go library's <c>resourceslice.DriverResources</c>. Today only node-local pools are
-/// published: their slices carry <c>spec.nodeName</c> and are owned by the Node. By convention a node-local driver
-/// has one pool named after its node (see <see cref="ForNode"/>). The publisher copies what it is given, so the
-/// caller may reuse or change the objects afterwards.
+/// The shape follows the Go library's <c>resourceslice.DriverResources</c>. A node-local publisher
+/// (<c>AddResourceSlicePublisher</c>) publishes pools of its node: their slices carry <c>spec.nodeName</c> and are
+/// owned by the Node; by convention there is one pool named after the node (see <see cref="ForNode"/>). A
+/// network-attached publisher (<c>AddNetworkResourceSlicePublisher</c>) publishes pools that set
+/// <see cref="Pool.NodeSelector"/>, <see cref="Pool.AllNodes"/> or, per slice, <see cref="Slice.PerDeviceNodeSelection"/>.
+/// The publisher validates and copies what it is given, so the caller may reuse or change the objects afterwards.
 /// </remarks>
 public sealed class DriverResources
 {
-    /// <summary>The pools, keyed by pool name (at most 253 characters, e.g. the node name).</summary>
+    /// <summary>The pools, keyed by pool name (at most 253 characters, DNS subdomains separated by '/').</summary>
     public IReadOnlyDictionary<string, Pool> Pools { get; init; } = new Dictionary<string, Pool>(StringComparer.Ordinal);
 
     /// <summary>Resources of a node-local driver: one pool named <paramref name="nodeName"/> with one slice holding <paramref name="devices"/>.</summary>
     /// <param name="nodeName">The node, which is also the pool name.</param>
-    /// <param name="devices">The node's devices; may be empty.</param>
+    /// <param name="devices">The node's devices; may be empty. More than fit in one ResourceSlice are split automatically.</param>
     /// <returns>The resources.</returns>
     public static DriverResources ForNode(string nodeName, IEnumerable<V1Device> devices)
     {
@@ -34,19 +36,51 @@ public sealed class DriverResources
     }
 }
 
-/// <summary>A resource pool: the devices published under one pool name, spread over one or more slices.</summary>
+/// <summary>A resource pool: the devices and shared counters published under one pool name, in one or more slices.</summary>
 public sealed class Pool
 {
     /// <summary>
-    /// The pool's slices, at least one (a slice may have no devices). Each becomes one ResourceSlice; splitting
-    /// large device lists into several slices is up to the driver for now.
+    /// The pool's slices, at least one (a slice may be empty). A slice with more devices than one ResourceSlice may
+    /// hold (128, or 64 when a device has taints, consumes counters or has list attributes), with more than 8 counter
+    /// sets, or with both devices and counter sets (which resource.k8s.io/v1 keeps in separate ResourceSlices) is
+    /// published as several ResourceSlices, in order.
     /// </summary>
     public IReadOnlyList<Slice> Slices { get; init; } = [];
+
+    /// <summary>
+    /// For a network-attached pool: the nodes that can reach its devices (exactly one term). Exactly one of
+    /// <see cref="NodeSelector"/>, <see cref="AllNodes"/> or <see cref="Slice.PerDeviceNodeSelection"/> (on every
+    /// slice) is required for such a pool; none may be set in a node-local pool.
+    /// </summary>
+    public V1NodeSelector? NodeSelector { get; init; }
+
+    /// <summary>For a network-attached pool: whether every node can reach its devices.</summary>
+    public bool AllNodes { get; init; }
+
+    /// <summary>
+    /// The lowest pool generation to publish (<c>spec.pool.generation</c>). Normally 0: the publisher chooses the
+    /// generation, bumping it only when more than one slice changes or slices are added. A driver that must make
+    /// consumers drop older slices can set a higher value.
+    /// </summary>
+    public long Generation { get; init; }
 }
 
-/// <summary>The content of one ResourceSlice.</summary>
+/// <summary>The content of one slice of a pool.</summary>
 public sealed class Slice
 {
     /// <summary>The devices (resource.k8s.io/v1), each with a name unique within the pool.</summary>
     public IReadOnlyList<V1Device> Devices { get; init; } = [];
+
+    /// <summary>
+    /// Counter sets that devices anywhere in the pool consume (<see cref="V1Device.ConsumesCounters"/>), for
+    /// partitionable devices. Names are unique within the pool. They are published in ResourceSlices of their own,
+    /// before this slice's devices.
+    /// </summary>
+    public IReadOnlyList<V1CounterSet> SharedCounters { get; init; } = [];
+
+    /// <summary>
+    /// For a network-attached pool: each device says which nodes can reach it (<see cref="V1Device.NodeName"/>,
+    /// <see cref="V1Device.NodeSelector"/> or <see cref="V1Device.AllNodes"/>).
+    /// </summary>
+    public bool PerDeviceNodeSelection { get; init; }
 }

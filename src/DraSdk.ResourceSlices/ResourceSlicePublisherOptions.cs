@@ -1,19 +1,32 @@
 namespace DraSdk.ResourceSlices;
 
 /// <summary>Tuning of the ResourceSlice publisher. The driver and node names come from <c>DraDriverOptions</c>.</summary>
-public sealed class ResourceSlicePublisherOptions
+public class ResourceSlicePublisherOptions
 {
     /// <summary>
-    /// How often the publisher compares the published slices with the driver's resources even when nothing changed,
-    /// so that a slice deleted or changed by someone else is repaired. Default: 1 minute; <see cref="Timeout.InfiniteTimeSpan"/> turns it off.
+    /// How often every pool is compared with the watched slices even when nothing changed. Changes by others are seen
+    /// through the watch; this is a safety net and costs no API call. Default: 1 minute;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> turns it off.
     /// </summary>
     public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>The wait before the first retry after an error; it doubles with each failure. Default: 100 ms.</summary>
+    /// <summary>
+    /// How long after a watched change to a pool's slices (by anyone) the pool is synced, so that bursts of events
+    /// cost one sync. Changes from <c>Update</c> are synced at once. Default: 1 second.
+    /// </summary>
+    public TimeSpan SyncDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The wait before the first retry of a failed pool (or list/watch); it doubles with each failure. Default: 100 ms.</summary>
     public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The longest wait between retries. Default: 30 seconds.</summary>
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The rate of retries over all pools (a token bucket, combined with the per-pool backoff). Default: 10 per second.</summary>
+    public double RetryQueriesPerSecond { get; set; } = 10;
+
+    /// <summary>The burst of the retry token bucket. Default: 100.</summary>
+    public int RetryBurst { get; set; } = 100;
 
     /// <summary>The field manager recorded for the publisher's writes; defaults to the driver name.</summary>
     public string? FieldManager { get; set; }

@@ -6,21 +6,34 @@ namespace DraSdk.ResourceSlices.Tests;
 public sealed class ModelTests
 {
     [Theory]
-    [InlineData("node-a", "gpu.example.com", "node-a-gpu-example-com-")]
-    [InlineData("Node_A.local", "gpu.example.com", "node-a-local-gpu-example-com-")]
-    [InlineData("worker.1", "x..y", "worker-1-x-y-")]
-    public void GenerateName_is_node_then_driver_with_invalid_characters_replaced(string node, string driver, string expected) =>
-        Assert.Equal(expected, SliceNames.GenerateName(node, driver));
+    [InlineData(0, "gpu.example.com", "node-a", "00000-gpu-example-com-node-a-")]
+    [InlineData(26, "gpu.example.com", "Node_A.local", "0001a-gpu-example-com-node-a-local-")]
+    [InlineData(0x12345f, "x..y", "worker.1", "12345f-x-y-worker-1-")]
+    [InlineData(3, "nic.example.com", null, "00003-nic-example-com-")]
+    public void GenerateName_is_the_hex_index_then_driver_and_owner_with_invalid_characters_replaced(int index, string driver, string? owner, string expected)
+    {
+        Assert.Equal(expected, SliceNames.GenerateName(index, driver, owner));
+        Assert.Equal(index, SliceNames.IndexOf(expected + "x7b2k"));
+    }
 
     [Fact]
     public void GenerateName_is_cut_to_58_characters_and_still_ends_with_a_dash()
     {
-        string name = SliceNames.GenerateName(new string('n', 40), "a-very-long-driver-name.example.com");
+        string name = SliceNames.GenerateName(7, "a-very-long-driver-name.example.com", new string('n', 40));
         Assert.Equal(58, name.Length);
+        Assert.StartsWith("00007-", name, StringComparison.Ordinal);
         Assert.EndsWith("-", name, StringComparison.Ordinal);
         Assert.DoesNotContain("--", name, StringComparison.Ordinal);
         Assert.Matches("^[a-z0-9]([-a-z0-9]*)-$", name);
     }
+
+    [Theory]
+    [InlineData("node-a-gpu-example-com-x7b2k")]
+    [InlineData("0000-gpu-x7b2k")]
+    [InlineData("0000g-gpu-x7b2k")]
+    [InlineData("00000")]
+    [InlineData("")]
+    public void Names_without_a_hex_index_prefix_have_no_index(string name) => Assert.Null(SliceNames.IndexOf(name));
 
     [Fact]
     public void Content_ignores_member_order_nulls_empty_collections_and_the_pool()
@@ -78,9 +91,9 @@ public sealed class ModelTests
         device.Attributes["model"] = new V1DeviceAttribute { StringValue = "B" };
         device.Name = "changed";
 
-        DesiredSlice slice = Assert.Single(Assert.Single(state.Pools).Slices);
-        Assert.Equal("gpu-0", Assert.Single(slice.Devices).Name);
-        Assert.Equal("A", slice.Devices[0].Attributes["model"].StringValue);
+        DesiredSlice slice = Assert.Single(Assert.Single(state.Pools).Value.Slices);
+        Assert.Equal("gpu-0", Assert.Single(slice.Spec.Devices).Name);
+        Assert.Equal("A", slice.Spec.Devices[0].Attributes["model"].StringValue);
     }
 
     [Fact]
@@ -105,7 +118,7 @@ public sealed class ModelTests
 
         ArgumentException badName = Assert.Throws<ArgumentException>(() => DesiredState.Create(
             new DriverResources { Pools = new Dictionary<string, Pool> { ["Bad Name"] = new() { Slices = [new Slice()] } } }, "d", "node-a", 1));
-        Assert.Contains("Pool name 'Bad Name' is not valid", badName.Message, StringComparison.Ordinal);
+        Assert.Contains("pool 'Bad Name': the name is not valid", badName.Message, StringComparison.Ordinal);
 
         ArgumentException unnamed = Assert.Throws<ArgumentException>(() => DesiredState.Create(
             DriverResources.ForNode("node-a", [new V1Device()]), "d", "node-a", 1));
@@ -115,9 +128,9 @@ public sealed class ModelTests
     [Fact]
     public void Pool_names_may_have_slash_separated_segments()
     {
-        Assert.Null(DesiredState.ValidatePoolName("node-a"));
-        Assert.Null(DesiredState.ValidatePoolName("example.com/rack-1"));
-        Assert.NotNull(DesiredState.ValidatePoolName("a//b"));
-        Assert.NotNull(DesiredState.ValidatePoolName(new string('a', 254)));
+        Assert.Null(ResourceValidation.ValidatePoolName("node-a"));
+        Assert.Null(ResourceValidation.ValidatePoolName("example.com/rack-1"));
+        Assert.NotNull(ResourceValidation.ValidatePoolName("a//b"));
+        Assert.NotNull(ResourceValidation.ValidatePoolName(new string('a', 254)));
     }
 }

@@ -15,7 +15,7 @@ public sealed class DemoTests
         Assert.True(exitCode == 0, text);
         Assert.Contains("Fake kubelet registered the driver via gpu.example.com-reg.sock", text, StringComparison.Ordinal);
         Assert.Contains("versions [v1.DRAPlugin, v1beta1.DRAPlugin, v1alpha1.DRAResourceHealth, v1.DRAResourceHealth]", text, StringComparison.Ordinal);
-        Assert.Matches(@"ResourceSlice demo-node-gpu[.-]example[.-]com-\w+ published: pool demo-node \(generation 1\), 4 devices", text);
+        Assert.Matches(@"ResourceSlice 00000-gpu-example-com-demo-node-\w+ published: pool demo-node \(generation 1\), 4 devices", text);
         Assert.Matches(@"NodePrepareResources: gpu-0 -> \[k8s\.gpu\.example\.com/gpu=[0-9a-f-]{36}-gpu-0\]", text);
         Assert.Contains("\"GPU_DEVICE_0_TIMESLICE_INTERVAL=Long\"", text, StringComparison.Ordinal);
         Assert.Contains("same answer = True", text, StringComparison.Ordinal);

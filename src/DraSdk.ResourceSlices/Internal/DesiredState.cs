@@ -1,14 +1,16 @@
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using k8s;
 using k8s.Models;
 
 namespace DraSdk.ResourceSlices.Internal;
 
-/// <summary>A validated deep copy of the driver's resources, with each slice's content normalized for comparison.</summary>
-internal sealed partial class DesiredState
+/// <summary>
+/// A validated deep copy of the driver's resources, split into the ResourceSlices to publish, each with its content
+/// normalized for comparison.
+/// </summary>
+internal sealed class DesiredState
 {
-    private DesiredState(long version, IReadOnlyList<DesiredPool> pools)
+    private DesiredState(long version, IReadOnlyDictionary<string, DesiredPool> pools)
     {
         Version = version;
         Pools = pools;
@@ -17,92 +19,67 @@ internal sealed partial class DesiredState
     /// <summary>Increases with each update; a sync of version N publishes everything given up to N.</summary>
     public long Version { get; }
 
-    /// <summary>The pools, ordered by name.</summary>
-    public IReadOnlyList<DesiredPool> Pools { get; }
+    /// <summary>The pools by name.</summary>
+    public IReadOnlyDictionary<string, DesiredPool> Pools { get; }
 
-    /// <summary>Validates and copies <paramref name="resources"/>.</summary>
+    /// <summary>Validates, copies and splits <paramref name="resources"/>.</summary>
+    /// <param name="resources">The driver's resources.</param>
+    /// <param name="driverName">The driver.</param>
+    /// <param name="nodeName">The node of a node-local publisher; null for network-attached pools.</param>
+    /// <param name="version">The update's version.</param>
     /// <exception cref="ArgumentException">The resources are not valid.</exception>
-    public static DesiredState Create(DriverResources resources, string driverName, string nodeName, long version)
+    public static DesiredState Create(DriverResources resources, string driverName, string? nodeName, long version)
     {
-        ArgumentNullException.ThrowIfNull(resources);
-        if (resources.Pools is null)
+        ResourceValidation.Validate(resources, driverName, nodeName);
+        var pools = new Dictionary<string, DesiredPool>(StringComparer.Ordinal);
+        foreach ((string poolName, Pool pool) in resources.Pools)
         {
-            throw new ArgumentException("DriverResources.Pools must not be null.", nameof(resources));
-        }
-
-        var pools = new List<DesiredPool>(resources.Pools.Count);
-        foreach ((string poolName, Pool? pool) in resources.Pools.OrderBy(p => p.Key, StringComparer.Ordinal))
-        {
-            if (ValidatePoolName(poolName) is { } problem)
+            var slices = new List<DesiredSlice>();
+            foreach (Slice slice in pool.Slices)
             {
-                throw new ArgumentException($"Pool name '{poolName}' is not valid: {problem}.", nameof(resources));
-            }
-
-            if (pool?.Slices is null || pool.Slices.Count == 0)
-            {
-                throw new ArgumentException(
-                    $"Pool '{poolName}' has no slices; give it at least one slice (a slice may have no devices).", nameof(resources));
-            }
-
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            var slices = new List<DesiredSlice>(pool.Slices.Count);
-            for (int i = 0; i < pool.Slices.Count; i++)
-            {
-                Slice? slice = pool.Slices[i];
-                if (slice?.Devices is null)
-                {
-                    throw new ArgumentException($"Slice {i} of pool '{poolName}' is null or has null Devices.", nameof(resources));
-                }
-
-                foreach (V1Device? device in slice.Devices)
-                {
-                    if (device is null || string.IsNullOrEmpty(device.Name))
-                    {
-                        throw new ArgumentException($"Slice {i} of pool '{poolName}' has a device that is null or has no name.", nameof(resources));
-                    }
-
-                    if (!seen.Add(device.Name))
-                    {
-                        throw new ArgumentException($"Device '{device.Name}' appears more than once in pool '{poolName}'.", nameof(resources));
-                    }
-                }
-
                 // A deep copy, so that the driver may change its objects afterwards.
-                List<V1Device> devices = KubernetesJson.Deserialize<List<V1Device>>(KubernetesJson.Serialize(slice.Devices)) ?? [];
-                var spec = new V1ResourceSliceSpec { Driver = driverName, NodeName = nodeName, Devices = devices };
-                slices.Add(new DesiredSlice(devices, SliceContent.Of(spec)));
+                List<V1Device> devices = Copy(slice.Devices);
+                List<V1CounterSet> counters = Copy(slice.SharedCounters);
+                foreach (V1DeviceTaint taint in devices.SelectMany(d => d.Taints ?? []))
+                {
+                    // The API server keeps seconds only.
+                    if (taint.TimeAdded is { } added)
+                    {
+                        taint.TimeAdded = new DateTime(added.Ticks - (added.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
+                    }
+                }
+
+                foreach (SlicePart part in SliceSplitter.Split(devices, counters))
+                {
+                    var spec = new V1ResourceSliceSpec
+                    {
+                        Driver = driverName,
+                        NodeName = nodeName,
+                        NodeSelector = nodeName is null ? Copy(pool.NodeSelector) : null,
+                        AllNodes = nodeName is null && pool.AllNodes ? true : null,
+                        PerDeviceNodeSelection = nodeName is null && slice.PerDeviceNodeSelection ? true : null,
+                        Devices = part.Devices.Count == 0 ? null : part.Devices,
+                        SharedCounters = part.CounterSets.Count == 0 ? null : part.CounterSets,
+                    };
+                    slices.Add(new DesiredSlice(spec, SliceContent.Of(spec)));
+                }
             }
 
-            pools.Add(new DesiredPool(poolName, slices));
+            pools[poolName] = new DesiredPool(poolName, pool.Generation, slices);
         }
 
         return new DesiredState(version, pools);
     }
 
-    /// <summary>Pool names: at most 253 characters, '/'-separated DNS subdomains.</summary>
-    internal static string? ValidatePoolName(string? name)
-    {
-        if (string.IsNullOrEmpty(name))
-        {
-            return "it must not be empty";
-        }
+    private static List<T> Copy<T>(IReadOnlyList<T> items) =>
+        items.Count == 0 ? [] : KubernetesJson.Deserialize<List<T>>(KubernetesJson.Serialize(items)) ?? [];
 
-        if (name.Length > 253)
-        {
-            return $"it must be no more than 253 characters (it has {name.Length})";
-        }
-
-        return name.Split('/').All(segment => DnsSubdomainPattern().IsMatch(segment))
-            ? null
-            : "it must consist of DNS subdomains (lower case alphanumeric characters, '-' or '.', starting and ending with an alphanumeric character), optionally separated by '/'";
-    }
-
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
-    private static partial Regex DnsSubdomainPattern();
+    private static T? Copy<T>(T? item)
+        where T : class => item is null ? null : KubernetesJson.Deserialize<T>(KubernetesJson.Serialize(item));
 }
 
-/// <summary>A pool to publish.</summary>
-internal sealed record DesiredPool(string Name, IReadOnlyList<DesiredSlice> Slices);
+/// <summary>A pool to publish: its ResourceSlices in index order, and the lowest generation the driver asked for.</summary>
+internal sealed record DesiredPool(string Name, long MinGeneration, IReadOnlyList<DesiredSlice> Slices);
 
-/// <summary>A slice to publish: its devices and the normalized content they must compare equal to.</summary>
-internal sealed record DesiredSlice(IList<V1Device> Devices, JsonNode Content);
+/// <summary>One ResourceSlice to publish: its spec without <c>pool</c>, and the normalized content it must compare equal to.</summary>
+internal sealed record DesiredSlice(V1ResourceSliceSpec Spec, JsonNode Content);

@@ -16,15 +16,24 @@ internal static partial class Log
     [LoggerMessage(203, LogLevel.Debug, "Pool {Pool} is published at generation {Generation} in {SliceCount} slice(s)")]
     public static partial void PoolPublished(ILogger logger, string pool, long generation, int sliceCount);
 
-    [LoggerMessage(204, LogLevel.Debug, "Conflict while publishing ResourceSlices (attempt {Attempt}), reading them again: {ErrorMessage}")]
-    public static partial void Conflict(ILogger logger, int attempt, string errorMessage);
+    [LoggerMessage(204, LogLevel.Debug, "Conflict while publishing pool {Pool} (attempt {Attempt}), reading the slice again: {ErrorMessage}")]
+    public static partial void Conflict(ILogger logger, string pool, int attempt, string errorMessage);
 
-    [LoggerMessage(205, LogLevel.Debug, "Publishing ResourceSlices again in {Delay} (failure {Failures})")]
-    public static partial void RetryScheduled(ILogger logger, TimeSpan delay, int failures);
+    [LoggerMessage(205, LogLevel.Debug, "Publishing pool {Pool} again in {Delay} (failure {Failures})")]
+    public static partial void RetryScheduled(ILogger logger, string pool, TimeSpan delay, int failures);
 
-    [LoggerMessage(206, LogLevel.Information, "ResourceSlices of driver {DriverName} on node {NodeName} are published again after {Failures} failed attempt(s)")]
-    public static partial void Recovered(ILogger logger, string driverName, string nodeName, int failures);
+    [LoggerMessage(206, LogLevel.Information, "ResourceSlices of driver {DriverName} are published again after {Failures} failed attempt(s)")]
+    public static partial void Recovered(ILogger logger, string driverName, int failures);
 
-    [LoggerMessage(207, LogLevel.Debug, "Publishing ResourceSlices of driver {DriverName} on node {NodeName} (version {Version})")]
-    public static partial void Syncing(ILogger logger, string driverName, string nodeName, long version);
+    [LoggerMessage(207, LogLevel.Debug, "Pool {Pool}: generation {Generation}, {Obsolete} obsolete, {Updates} to update, {Creates} to create")]
+    public static partial void Planned(ILogger logger, string pool, long generation, int obsolete, int updates, int creates);
+
+    [LoggerMessage(210, LogLevel.Information, "{Identity} is now the leader of lease {Namespace}/{Lease} and publishes the ResourceSlices of driver {DriverName}")]
+    public static partial void StartedLeading(ILogger logger, string identity, string @namespace, string lease, string driverName);
+
+    [LoggerMessage(211, LogLevel.Warning, "{Identity} lost lease {Namespace}/{Lease} and stops publishing ResourceSlices")]
+    public static partial void StoppedLeading(ILogger logger, string identity, string @namespace, string lease);
+
+    [LoggerMessage(212, LogLevel.Debug, "Lease {Namespace}/{Lease} could not be acquired or renewed: {ErrorMessage}")]
+    public static partial void LeaseFailed(ILogger logger, string @namespace, string lease, string errorMessage);
 }

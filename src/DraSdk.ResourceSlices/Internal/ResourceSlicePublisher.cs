@@ -1,33 +1,21 @@
-using System.Threading.Channels;
+using System.Net;
 using DraSdk.KubeletPlugin;
 using k8s;
+using k8s.Autorest;
+using k8s.Models;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace DraSdk.ResourceSlices.Internal;
 
-/// <summary>
-/// The hosted service behind <see cref="IResourceSlicePublisher"/>: one background loop that syncs the latest
-/// desired resources, again after every update, every resync interval, and after failures with exponential backoff.
-/// </summary>
+/// <summary>The hosted service behind <see cref="IResourceSlicePublisher"/>: node-local pools, owned by the Node.</summary>
 internal sealed class ResourceSlicePublisher : BackgroundService, IResourceSlicePublisher
 {
-    private const string ErrorContext = "publishing ResourceSlices";
-
-    private readonly SliceSynchronizer _sync;
-    private readonly DriverErrorReporter _errors;
-    private readonly TimeProvider _time;
-    private readonly ILogger<ResourceSlicePublisher> _logger;
-    private readonly ResourceSlicePublisherOptions _options;
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly Lock _gate = new();
-    private readonly List<(long Version, TaskCompletionSource Done)> _waiters = [];
-    private DesiredState? _desired;
-    private long _lastVersion;
-    private long _publishedVersion;
-    private bool _stopped;
-    private ResourceSlicePublisherStatus _status = new();
+    private readonly PublisherEngine _engine;
+    private readonly ResourceSliceMetrics _metrics;
+    private readonly IKubernetes _client;
+    private V1OwnerReference? _owner;
 
     public ResourceSlicePublisher(
         IKubernetes client,
@@ -35,7 +23,8 @@ internal sealed class ResourceSlicePublisher : BackgroundService, IResourceSlice
         IOptions<ResourceSlicePublisherOptions> options,
         DriverErrorReporter errors,
         TimeProvider time,
-        ILogger<ResourceSlicePublisher> logger)
+        ILogger<ResourceSlicePublisher> logger,
+        IServiceProvider services)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(driverOptions);
@@ -51,229 +40,76 @@ internal sealed class ResourceSlicePublisher : BackgroundService, IResourceSlice
             throw new InvalidOperationException("DriverName is required to publish ResourceSlices (set DRIVER_NAME or DriverName in AddDraDriver).");
         }
 
-        _options = options.Value;
-        _errors = errors;
-        _time = time;
-        _logger = logger;
-        _sync = new SliceSynchronizer(client, driver.DriverName, driver.NodeName, _options.FieldManager ?? driver.DriverName, logger);
+        _client = client;
+        NodeName = driver.NodeName;
+        _metrics = new ResourceSliceMetrics(services.GetService(typeof(System.Diagnostics.Metrics.IMeterFactory)) as System.Diagnostics.Metrics.IMeterFactory);
+        _engine = new PublisherEngine(client, new PublisherScope(driver.DriverName, driver.NodeName), options.Value, GetOwnerAsync, errors, time, logger, _metrics);
     }
 
-    public string NodeName => _sync.NodeName;
+    public string NodeName { get; }
 
-    public ResourceSlicePublisherStatus Status
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _status with { SlicesCreated = _sync.Created, SlicesUpdated = _sync.Updated, SlicesDeleted = _sync.Deleted };
-            }
-        }
-    }
+    public ResourceSlicePublisherStatus Status => _engine.Status;
 
-    public void Update(DriverResources resources) => _ = Enqueue(resources);
+    public void Update(DriverResources resources) => _ = _engine.Enqueue(resources);
 
-    public Task PublishAsync(DriverResources resources, CancellationToken cancellationToken = default)
-    {
-        long version = Enqueue(resources);
-        lock (_gate)
-        {
-            if (_publishedVersion >= version)
-            {
-                return Task.CompletedTask;
-            }
-
-            if (_stopped)
-            {
-                return Task.FromException(StoppedError());
-            }
-
-            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((version, done));
-            return done.Task.WaitAsync(cancellationToken);
-        }
-    }
+    public Task PublishAsync(DriverResources resources, CancellationToken cancellationToken = default) =>
+        _engine.WaitAsync(_engine.Enqueue(resources), cancellationToken);
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         // The slices stay: the next instance of the driver adopts them, and the node's deletion removes them.
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        FailWaiters();
+        _engine.Stop();
     }
 
     public override void Dispose()
     {
-        FailWaiters();
+        _engine.Stop();
+        _metrics.Dispose();
         base.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        TimeSpan backoff = _options.InitialBackoff;
         try
         {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                DesiredState? desired;
-                lock (_gate)
-                {
-                    desired = _desired;
-                }
-
-                if (desired is null)
-                {
-                    await WaitForWakeAsync(Timeout.InfiniteTimeSpan, stoppingToken).ConfigureAwait(false);
-                    continue;
-                }
-
-                // Updates that arrived up to now are all covered by this sync.
-                while (_wake.Reader.TryRead(out _))
-                {
-                }
-
-                lock (_gate)
-                {
-                    desired = _desired!;
-                }
-
-                Log.Syncing(_logger, _sync.DriverName, _sync.NodeName, desired.Version);
-                IReadOnlyDictionary<string, long> generations;
-                try
-                {
-                    generations = await _sync.SyncAsync(desired, stoppingToken).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-                {
-                    var error = new InvalidOperationException(ApiErrors.Describe("Publishing ResourceSlices", ex), ex);
-                    int failures = RecordFailure(error);
-                    _errors.ReportRecoverable(error, ErrorContext);
-                    Log.RetryScheduled(_logger, backoff, failures);
-                    await Task.Delay(backoff, _time, stoppingToken).ConfigureAwait(false);
-                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxBackoff.Ticks));
-                    continue;
-                }
-
-                backoff = _options.InitialBackoff;
-                RecordSuccess(desired.Version, generations);
-                await WaitForWakeAsync(_options.ResyncInterval, stoppingToken).ConfigureAwait(false);
-            }
+            await _engine.RunAsync(stoppingToken).ConfigureAwait(false);
         }
-        catch (Exception) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Stopping; the slices stay.
         }
         finally
         {
-            FailWaiters();
+            _engine.Stop();
         }
     }
 
-    private long Enqueue(DriverResources resources)
+    /// <summary>The Node as owner, read once for its uid.</summary>
+    private async Task<V1OwnerReference?> GetOwnerAsync(CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(resources);
-        long version = Interlocked.Increment(ref _lastVersion);
-        DesiredState state = DesiredState.Create(resources, _sync.DriverName, _sync.NodeName, version);
-        lock (_gate)
+        if (_owner is not null)
         {
-            // Versions can be taken out of order by racing callers; the later one wins.
-            if (_desired is null || _desired.Version < state.Version)
-            {
-                _desired = state;
-                _status = _status with { IsUpToDate = false };
-            }
+            return _owner;
         }
 
-        _wake.Writer.TryWrite(true);
-        return version;
-    }
-
-    private async Task WaitForWakeAsync(TimeSpan timeout, CancellationToken stoppingToken)
-    {
-        if (timeout == Timeout.InfiniteTimeSpan)
-        {
-            await _wake.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false);
-            return;
-        }
-
-        using var timer = new CancellationTokenSource(timeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timer.Token);
+        V1Node node;
         try
         {
-            await _wake.Reader.WaitToReadAsync(linked.Token).ConfigureAwait(false);
+            node = await _client.CoreV1.ReadNodeAsync(NodeName, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        catch (HttpOperationException ex) when (ApiErrors.IsStatus(ex, HttpStatusCode.NotFound))
         {
-            // Resync.
+            throw new InvalidOperationException(
+                $"Node '{NodeName}' was not found; ResourceSlices are owned by the node, so they can only be published once it exists. Check NODE_NAME.",
+                ex);
         }
+
+        if (string.IsNullOrEmpty(node.Metadata?.Uid))
+        {
+            throw new InvalidOperationException($"Node '{NodeName}' has no metadata.uid.");
+        }
+
+        _owner = new V1OwnerReference { ApiVersion = "v1", Kind = "Node", Name = NodeName, Uid = node.Metadata.Uid, Controller = true };
+        return _owner;
     }
-
-    private void RecordSuccess(long version, IReadOnlyDictionary<string, long> generations)
-    {
-        List<TaskCompletionSource> done = [];
-        int previousFailures;
-        lock (_gate)
-        {
-            previousFailures = _status.ConsecutiveFailures;
-            _publishedVersion = Math.Max(_publishedVersion, version);
-            _status = _status with
-            {
-                IsUpToDate = _desired?.Version == _publishedVersion,
-                LastSuccessfulSync = _time.GetUtcNow(),
-                LastError = null,
-                ConsecutiveFailures = 0,
-                PoolGenerations = new Dictionary<string, long>(generations, StringComparer.Ordinal),
-            };
-            for (int i = _waiters.Count - 1; i >= 0; i--)
-            {
-                if (_waiters[i].Version <= _publishedVersion)
-                {
-                    done.Add(_waiters[i].Done);
-                    _waiters.RemoveAt(i);
-                }
-            }
-        }
-
-        if (previousFailures > 0)
-        {
-            Log.Recovered(_logger, _sync.DriverName, _sync.NodeName, previousFailures);
-        }
-
-        foreach (TaskCompletionSource waiter in done)
-        {
-            waiter.TrySetResult();
-        }
-    }
-
-    private int RecordFailure(Exception error)
-    {
-        lock (_gate)
-        {
-            _status = _status with
-            {
-                LastError = error,
-                LastErrorTime = _time.GetUtcNow(),
-                ConsecutiveFailures = _status.ConsecutiveFailures + 1,
-            };
-            return _status.ConsecutiveFailures;
-        }
-    }
-
-    private void FailWaiters()
-    {
-        List<(long Version, TaskCompletionSource Done)> waiters;
-        lock (_gate)
-        {
-            _stopped = true;
-            waiters = [.. _waiters];
-            _waiters.Clear();
-        }
-
-        foreach ((_, TaskCompletionSource done) in waiters)
-        {
-            done.TrySetException(StoppedError());
-        }
-    }
-
-    private static ObjectDisposedException StoppedError() =>
-        new(nameof(IResourceSlicePublisher), "The ResourceSlice publisher stopped before the resources were published.");
 }

@@ -12,6 +12,8 @@ internal static partial class BuiltInValidation
 {
     public const int MaxDevicesPerSlice = 128;
 
+    public const int MaxDevicesPerSliceWithTaintsOrCounters = 64;
+
     private const string LabelMessage = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
     private const string SubdomainMessage = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
     private const string NodeSelection = "exactly one of `nodeName`, `nodeSelector`, `allNodes`, `perDeviceNodeSelection` is required";
@@ -150,11 +152,17 @@ internal static partial class BuiltInValidation
             yield return ApiFieldError.Invalid("spec", "{" + string.Join(", ", set) + "}", NodeSelection + ", but multiple fields are set");
         }
 
+        foreach (var e in ResourceSliceLimits(spec))
+        {
+            yield return e;
+        }
+
         if (spec["devices"] is JsonArray devices)
         {
-            if (devices.Count > MaxDevicesPerSlice)
+            var maxDevices = devices.Any(UsesTaintsCountersOrLists) ? MaxDevicesPerSliceWithTaintsOrCounters : MaxDevicesPerSlice;
+            if (devices.Count > maxDevices)
             {
-                yield return ApiFieldError.TooMany("spec.devices", devices.Count, MaxDevicesPerSlice);
+                yield return ApiFieldError.TooMany("spec.devices", devices.Count, maxDevices);
             }
 
             var seen = new HashSet<string>(StringComparer.Ordinal);

@@ -24,6 +24,17 @@ public sealed class InMemoryApiServerOptions
     /// <summary>The clock for timestamps, bookmarks and watch timeouts. Default: <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
+    /// <summary>
+    /// Feature gates to treat as disabled: on create and update of ResourceSlices the server drops the fields they
+    /// govern, as a real API server with the gate off does (fields already in use in the stored object are kept).
+    /// Known: <c>DRADeviceTaints</c> (device taints), <c>DRAPartitionableDevices</c> (shared counters, counter
+    /// consumption, per-device node selection), <c>DRADeviceBindingConditions</c> (binding conditions, bindsToNode),
+    /// <c>DRAConsumableCapacity</c> (allowMultipleAllocations, capacity request policies). Only HTTP writes are
+    /// affected: <c>Seed</c>, <c>Update</c> and <c>Edit</c> store what they are given, like data written before the
+    /// gate was turned off. Default: none.
+    /// </summary>
+    public ISet<string> DisabledFeatureGates { get; } = new HashSet<string>(StringComparer.Ordinal);
+
     /// <summary>The resources served: <see cref="ApiResourceType.Defaults"/> unless changed. Add one line per extra resource or version.</summary>
     public IList<ApiResourceType> Resources { get; } = [.. ApiResourceType.Defaults];
 }

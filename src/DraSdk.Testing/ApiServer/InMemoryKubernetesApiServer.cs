@@ -103,7 +103,7 @@ public sealed class InMemoryKubernetesApiServer : IAsyncDisposable
         });
 
         var app = builder.Build();
-        var store = new ObjectStore(options.Resources, options.WatchHistoryLimit, options.TimeProvider, options.BuiltInValidation);
+        var store = new ObjectStore(options.Resources, options.WatchHistoryLimit, options.TimeProvider, options.BuiltInValidation, options.DisabledFeatureGates);
         var stopping = new CancellationTokenSource();
         var server = new InMemoryKubernetesApiServer(app, store, stopping, options);
         var handler = new ApiHandler(store, options, server.TakeFault, server.Record, stopping.Token);

@@ -64,13 +64,14 @@ internal sealed class ObjectStore
     private readonly Queue<WatchEvent> _history = new();
     private readonly List<WatchSubscription> _watchers = [];
     private readonly Dictionary<ApiResourceType, List<JsonValidator>> _validators = [];
+    private readonly Dictionary<ApiResourceType, JsonMutator> _mutators = [];
     private readonly int _historyLimit;
     private readonly TimeProvider _time;
     // Starts above zero: "0" means "any version" to list and watch, so no state may be named by it.
     private long _resourceVersion = 1;
     private long _compactedThrough;
 
-    public ObjectStore(IEnumerable<ApiResourceType> resources, int historyLimit, TimeProvider time, bool builtInValidation)
+    public ObjectStore(IEnumerable<ApiResourceType> resources, int historyLimit, TimeProvider time, bool builtInValidation, ICollection<string>? disabledFeatureGates = null)
     {
         _historyLimit = Math.Max(1, historyLimit);
         _time = time;
@@ -80,6 +81,11 @@ internal sealed class ObjectStore
             if (builtInValidation && BuiltInValidation.For(r) is { } v)
             {
                 _validators[r] = [v];
+            }
+
+            if (disabledFeatureGates is { Count: > 0 } && DisabledFeatureGates.For(r, disabledFeatureGates) is { } m)
+            {
+                _mutators[r] = m;
             }
         }
     }
@@ -191,6 +197,12 @@ internal sealed class ObjectStore
                 meta["name"] = name;
             }
 
+            // Disabled feature gates drop fields of API writes; Seed (keepStatus) stores what it is given, as data from before.
+            if (!keepStatus && _mutators.TryGetValue(r, out var mutate))
+            {
+                mutate(obj, null);
+            }
+
             var errors = BuiltInValidation.ObjectName(r, name).ToList();
             if (errors.Count == 0)
             {
@@ -290,6 +302,11 @@ internal sealed class ObjectStore
 
             result["apiVersion"] = r.ApiVersion;
             result["kind"] = r.Kind;
+            if (scope != WriteScope.Whole && _mutators.TryGetValue(r, out var mutate))
+            {
+                mutate(result, oldNode);
+            }
+
             Metadata(result)["resourceVersion"] = Metadata(oldNode)["resourceVersion"]!.DeepClone();
             if (JsonNode.DeepEquals(result, oldNode))
             {

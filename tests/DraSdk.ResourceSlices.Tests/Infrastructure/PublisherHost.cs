@@ -16,7 +16,7 @@ internal sealed class PublisherHost : IAsyncDisposable
 {
     public const string DriverName = "gpu.example.com";
     public const string NodeName = "node-a";
-    public const string GenerateName = "node-a-gpu-example-com-";
+    public const string GenerateName = "00000-gpu-example-com-node-a-";
 
     private PublisherHost(IHost host, ListLogger logs)
     {
@@ -60,6 +60,7 @@ internal sealed class PublisherHost : IAsyncDisposable
             o.InitialBackoff = TimeSpan.FromMilliseconds(10);
             o.MaxBackoff = TimeSpan.FromMilliseconds(200);
             o.ResyncInterval = Timeout.InfiniteTimeSpan;
+            o.SyncDelay = TimeSpan.FromMilliseconds(20);
             configure?.Invoke(o);
         });
         IHost host = hb.Build();
@@ -94,13 +95,16 @@ internal static class Api
         [.. api.Requests.Where(r => r.Resource == "resourceslices" && r.Verb is "create" or "update" or "patch" or "delete" or "deletecollection")];
 
     public static V1ResourceSlice SeedSlice(this InMemoryKubernetesApiServer api, V1Node owner, string pool, long generation, int count, params V1Device[] devices) =>
+        api.SeedSlice(owner, 0, pool, generation, count, devices);
+
+    public static V1ResourceSlice SeedSlice(this InMemoryKubernetesApiServer api, V1Node owner, int index, string pool, long generation, int count, params V1Device[] devices) =>
         api.Seed(new V1ResourceSlice
         {
             ApiVersion = "resource.k8s.io/v1",
             Kind = "ResourceSlice",
             Metadata = new V1ObjectMeta
             {
-                GenerateName = PublisherHost.GenerateName,
+                GenerateName = $"{index:x5}-gpu-example-com-node-a-",
                 OwnerReferences = [new V1OwnerReference { ApiVersion = "v1", Kind = "Node", Name = owner.Metadata.Name, Uid = owner.Metadata.Uid, Controller = true }],
             },
             Spec = new V1ResourceSliceSpec
