@@ -79,14 +79,17 @@ public sealed class WatchTests
             await EventuallyAsync(() => Converged(api), "the edit after the cut is repaired");
             Assert.DoesNotContain(api.Requests, r => r.Verb == "list" && r.Resource == "resourceslices");
 
-            // History gone and the stream cut: the resume gets 410 Expired and the informer lists again.
+            // History gone while the stream is down: the resume gets 410 Expired and the informer lists again.
+            // Watches are held down by a fault so that the edit cannot reach the informer before the history is gone.
             await EventuallyAsync(() => api.OpenWatchCount > 0, "the watch is open");
-            api.ClearRequests();
-            api.CompactWatchHistory();
+            ApiFault down = api.InjectFault("watch", "resourceslices", 503, count: null);
+            api.CutWatches();
+            await EventuallyAsync(() => down.Hits > 0, "a watch attempt failed");
             api.Edit<V1ResourceSlice>(slices[1].Metadata.Name, s => s.Spec.Devices[0].Attributes["speed"] = new V1DeviceAttribute { StringValue = "1G" });
             api.CompactWatchHistory();
-            api.CutWatches();
-            await EventuallyAsync(() => Converged(api), "the edit is repaired after listing again");
+            api.ClearRequests();
+            api.ClearFaults();
+            await EventuallyAsync(() => Converged(api), "the edit is repaired after listing again", timeoutSeconds: 30);
             Assert.Contains(api.Requests, r => r.Verb == "list" && r.Resource == "resourceslices");
             Assert.Equal(3, api.NetworkSlices().Count);
         }
