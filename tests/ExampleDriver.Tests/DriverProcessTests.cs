@@ -22,7 +22,7 @@ public sealed class DriverProcessTests
 
         // First instance: registers, publishes, prepares.
         V1.NodePrepareResourceResponse first;
-        await using (DriverProcess driver = DriverProcess.Start(root.Path, kubeconfig))
+        await using (DriverProcess driver = DriverProcesses.Start(root.Path, kubeconfig))
         {
             await using var kubelet = new FakeKubelet(Path.Combine(root.Path, "reg"));
             KubeletPluginConnection plugin = await WaitForDriver(kubelet, driver);
@@ -37,7 +37,7 @@ public sealed class DriverProcessTests
         }
 
         // Second instance after the kill: stale sockets do not stop it; the same claim gets the same answer.
-        await using (DriverProcess driver = DriverProcess.Start(root.Path, kubeconfig))
+        await using (DriverProcess driver = DriverProcesses.Start(root.Path, kubeconfig))
         {
             await using var kubelet = new FakeKubelet(Path.Combine(root.Path, "reg"));
             KubeletPluginConnection plugin = await WaitForDriver(kubelet, driver);

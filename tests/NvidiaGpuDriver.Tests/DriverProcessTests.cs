@@ -22,7 +22,7 @@ public sealed class DriverProcessTests
         string source = "replay:" + Fixtures.KindSnapshot;
 
         V1.NodePrepareResourceResponse first;
-        await using (DriverProcess driver = DriverProcess.Start(root.Path, kubeconfig, source))
+        await using (DriverProcess driver = DriverProcesses.Start(root.Path, kubeconfig, source))
         {
             await using var kubelet = new FakeKubelet(Path.Combine(root.Path, "reg"));
             KubeletPluginConnection plugin = await WaitForDriver(kubelet, driver);
@@ -34,7 +34,7 @@ public sealed class DriverProcessTests
             await driver.WaitForExitAsync(TimeSpan.FromSeconds(10));
         }
 
-        await using (DriverProcess driver = DriverProcess.Start(root.Path, kubeconfig, source))
+        await using (DriverProcess driver = DriverProcesses.Start(root.Path, kubeconfig, source))
         {
             await using var kubelet = new FakeKubelet(Path.Combine(root.Path, "reg"));
             KubeletPluginConnection plugin = await WaitForDriver(kubelet, driver);
@@ -61,7 +61,7 @@ public sealed class DriverProcessTests
         await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(Ct);
         string kubeconfig = api.WriteKubeconfig(Path.Combine(root.Path, "kubeconfig"));
 
-        await using DriverProcess driver = DriverProcess.Start(root.Path, kubeconfig, source);
+        await using DriverProcess driver = DriverProcesses.Start(root.Path, kubeconfig, source);
         int exit = await driver.WaitForExitAsync(TimeSpan.FromSeconds(30));
 
         Assert.NotEqual(0, exit);
