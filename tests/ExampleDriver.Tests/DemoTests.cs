@@ -18,6 +18,7 @@ public sealed class DemoTests
         Assert.Matches(@"ResourceSlice 00000-gpu-example-com-demo-node-\w+ published: pool demo-node \(generation 1\), 4 devices", text);
         Assert.Matches(@"NodePrepareResources: gpu-0 -> \[k8s\.gpu\.example\.com/gpu=[0-9a-f-]{36}-gpu-0\]", text);
         Assert.Contains("\"GPU_DEVICE_0_TIMESLICE_INTERVAL=Long\"", text, StringComparison.Ordinal);
+        Assert.Contains("gets 9 env vars: KUBERNETES_NODE_NAME=demo-node", text, StringComparison.Ordinal);
         Assert.Contains("same answer = True", text, StringComparison.Ordinal);
         Assert.Contains("CDI spec removed = True", text, StringComparison.Ordinal);
         Assert.Contains("sockets removed = True", text, StringComparison.Ordinal);

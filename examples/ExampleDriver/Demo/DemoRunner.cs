@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using DraSdk.Cdi;
 using DraSdk.Testing;
 using k8s;
 using k8s.Models;
@@ -97,6 +98,12 @@ internal static class DemoRunner
             string specPath = Directory.EnumerateFiles(cdiRoot, "*.json").Single();
             Step($"CDI spec {specPath}:");
             output.WriteLine(File.ReadAllText(specPath).TrimEnd());
+
+            // What a CDI-aware runtime resolves for these ids: the same registry logic podman and containerd apply.
+            var registry = new CdiRegistry([cdiRoot]);
+            string[] ids = [.. result.Devices.SelectMany(d => d.CdiDeviceIds)];
+            ContainerEdits edits = registry.GetContainerEdits(ids);
+            Step($"A container started with --device {string.Join(" --device ", ids)} gets {edits.Env?.Count ?? 0} env vars: {string.Join(" ", edits.Env ?? [])}");
 
             V1.NodePrepareResourcesResponse again = await plugin.PrepareAsync([claim], ct);
             Step($"NodePrepareResources again (idempotent): same answer = {again.Claims[claim.Metadata.Uid].Equals(result)}");
