@@ -176,9 +176,11 @@ internal sealed partial class NvidiaDriver(
             LogRolledBack(logger, $"{incomplete.Namespace}/{incomplete.Name} ({incomplete.ClaimUid})");
         }
 
+        // Read once: each access of the store's views checks the file on disk.
+        HashSet<string> lostWithReboot = [.. checkpoint.RecordsNeedingRecreation.Select(r => r.ClaimUid)];
         foreach (PreparedClaimRecord record in checkpoint.Claims.Values)
         {
-            bool rebooted = checkpoint.RecordsNeedingRecreation.Contains(record);
+            bool rebooted = lostWithReboot.Contains(record.ClaimUid);
             if (!rebooted && File.Exists(cdi.GetSpecPath(record.ClaimUid)))
             {
                 continue;

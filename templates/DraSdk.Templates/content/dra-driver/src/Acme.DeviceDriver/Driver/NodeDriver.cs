@@ -115,9 +115,11 @@ internal sealed partial class NodeDriver(
             checkpoint.Remove(incomplete.ClaimUid);
         }
 
+        // Read once: each access of the store's views checks the file on disk.
+        HashSet<string> lostWithReboot = [.. checkpoint.RecordsNeedingRecreation.Select(r => r.ClaimUid)];
         foreach (PreparedClaimRecord record in checkpoint.Claims.Values)
         {
-            bool needsSpec = checkpoint.RecordsNeedingRecreation.Contains(record) || !File.Exists(cdi.GetSpecPath(record.ClaimUid));
+            bool needsSpec = lostWithReboot.Contains(record.ClaimUid) || !File.Exists(cdi.GetSpecPath(record.ClaimUid));
             if (needsSpec && record.DriverData is { } data)
             {
                 WriteSpec(record.ClaimUid, data.Deserialize<SpecDevice[]>() ?? []);
