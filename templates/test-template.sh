@@ -52,7 +52,7 @@ step "dotnet new dra-driver"
 t0=$SECONDS
 out="$work/Acme.FpgaDriver"
 dotnet new dra-driver -n Acme.FpgaDriver --driver-name fpga.acme.com --device-kind fpga --device-count 2 \
-  --sdk-version "$version" --debug:custom-hive "$hive" -o "$out"
+  --sdk-version "$version" --no-restore --debug:custom-hive "$hive" -o "$out"
 nuget_config "$out"
 grep -q 'DriverName = "fpga.acme.com"' "$out/src/Acme.FpgaDriver/DriverInfo.cs"
 grep -q 'CdiVendor = "k8s." + DriverName' "$out/src/Acme.FpgaDriver/DriverInfo.cs"

@@ -1,14 +1,20 @@
 using Acme.DeviceDriver.Config;
+using Acme.DeviceDriver.Local;
 using DraSdk.Testing;
 using k8s.Models;
+using HV1 = DraSdk.Kubelet.Api.DraHealth.V1;
 using V1 = DraSdk.Kubelet.Api.Dra.V1;
 
 namespace Acme.DeviceDriver.Tests;
 
-/// <summary>The driver through the fake kubelet, with claims from the in-memory API server.</summary>
+/// <summary>
+/// The driver through a fake kubelet over its real Unix sockets, with claims from an in-memory API server and allocated
+/// by DraSdk's allocator (see <see cref="LocalNode"/>). No cluster, no root.
+/// </summary>
 public sealed class DriverTests : IAsyncLifetime
 {
-    private readonly string _root = DriverEnvironment.NewRoot();
+    private static readonly string Index = $"device.attributes['{DriverInfo.DriverName}'].index";
+    private readonly string _root = LocalNode.NewRoot();
     private InMemoryKubernetesApiServer _api = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -22,63 +28,90 @@ public sealed class DriverTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Registers_and_publishes_its_devices_in_a_resource_slice()
+    {
+        await using var node = await LocalNode.StartAsync(_api, _root, cancellationToken: Ct);
+
+        V1ResourceSlice slice = await node.WaitForResourceSliceAsync(Ct);
+
+        Assert.Contains("v1.DRAPlugin", node.Plugin.SupportedVersions);
+        Assert.Equal(LocalNode.NodeName, slice.Spec.NodeName);
+        Assert.Equal(
+            Enumerable.Range(0, DriverInfo.DefaultDeviceCount).Select(i => $"{DriverInfo.DeviceKind}-{i}"),
+            slice.Spec.Devices.Select(d => d.Name));
+        Assert.All(slice.Spec.Devices, d => Assert.NotNull(d.Attributes["uuid"].StringValue));
+    }
+
+    [Fact]
+    public async Task Reports_its_devices_healthy_on_the_health_stream()
+    {
+        await using var node = await LocalNode.StartAsync(_api, _root, cancellationToken: Ct);
+
+        await using IAsyncEnumerator<HV1.NodeWatchResourcesResponse> stream = node.Plugin.WatchHealthAsync(Ct).GetAsyncEnumerator(Ct);
+        Assert.True(await stream.MoveNextAsync());
+
+        Assert.Equal(DriverInfo.DefaultDeviceCount, stream.Current.Devices.Count);
+        Assert.All(stream.Current.Devices, d => Assert.Equal(HV1.HealthStatus.Healthy, d.Health));
+    }
+
+    [Fact]
     public async Task Prepare_writes_a_cdi_spec_and_returns_its_device_ids()
     {
-        await using var env = await DriverEnvironment.StartAsync(_api, _root);
-        Resourcev1ResourceClaim claim = await env.CreateAllocatedClaimAsync("one", $"{DriverInfo.DeviceKind}-1");
+        await using var node = await LocalNode.StartAsync(_api, _root, cancellationToken: Ct);
+        Resourcev1ResourceClaim claim = await node.CreateAndAllocateClaimAsync("one", $"{Index} == 1", cancellationToken: Ct);
 
-        V1.NodePrepareResourceResponse result = (await env.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid];
+        V1.NodePrepareResourceResponse result = (await node.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid];
 
         Assert.Equal(string.Empty, result.Error);
         V1.Device device = Assert.Single(result.Devices);
         Assert.Equal($"{DriverInfo.DeviceKind}-1", device.DeviceName);
         Assert.StartsWith($"{DriverInfo.CdiVendor}/{DriverInfo.CdiClass}=", Assert.Single(device.CdiDeviceIds), StringComparison.Ordinal);
-        string spec = await File.ReadAllTextAsync(Assert.Single(Directory.GetFiles(env.CdiRoot)), Ct);
+        string spec = await File.ReadAllTextAsync(Assert.Single(Directory.GetFiles(node.CdiRoot)), Ct);
         Assert.Contains($"DRA_RESOURCE_CLAIM_UID={claim.Metadata.Uid}", spec, StringComparison.Ordinal);
 
         // Preparing again (the kubelet retries) gives the same answer.
-        V1.NodePrepareResourceResponse again = (await env.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid];
+        V1.NodePrepareResourceResponse again = (await node.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid];
         Assert.Equal(device.CdiDeviceIds, Assert.Single(again.Devices).CdiDeviceIds);
     }
 
     [Fact]
     public async Task Unprepare_removes_the_cdi_spec_and_is_idempotent()
     {
-        await using var env = await DriverEnvironment.StartAsync(_api, _root);
-        Resourcev1ResourceClaim claim = await env.CreateAllocatedClaimAsync("two", $"{DriverInfo.DeviceKind}-0");
-        Assert.Equal(string.Empty, (await env.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Error);
+        await using var node = await LocalNode.StartAsync(_api, _root, cancellationToken: Ct);
+        Resourcev1ResourceClaim claim = await node.CreateAndAllocateClaimAsync("two", cancellationToken: Ct);
+        Assert.Equal(string.Empty, (await node.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Error);
 
-        V1.NodeUnprepareResourcesResponse first = await env.Plugin.UnprepareAsync([claim], Ct);
-        V1.NodeUnprepareResourcesResponse second = await env.Plugin.UnprepareAsync([claim], Ct);
+        V1.NodeUnprepareResourcesResponse first = await node.Plugin.UnprepareAsync([claim], Ct);
+        V1.NodeUnprepareResourcesResponse second = await node.Plugin.UnprepareAsync([claim], Ct);
 
         Assert.Equal(string.Empty, first.Claims[claim.Metadata.Uid].Error);
         Assert.Equal(string.Empty, second.Claims[claim.Metadata.Uid].Error);
-        Assert.Empty(Directory.GetFiles(env.CdiRoot));
+        Assert.Empty(Directory.GetFiles(node.CdiRoot));
     }
 
     [Fact]
-    public async Task After_a_restart_a_prepared_claim_is_still_prepared_and_can_be_unprepared()
+    public async Task After_a_restart_and_a_reboot_a_prepared_claim_is_still_prepared_and_can_be_unprepared()
     {
         Resourcev1ResourceClaim claim;
         string[] ids;
-        await using (var env = await DriverEnvironment.StartAsync(_api, _root))
+        await using (var node = await LocalNode.StartAsync(_api, _root, cancellationToken: Ct))
         {
-            claim = await env.CreateAllocatedClaimAsync("three", $"{DriverInfo.DeviceKind}-2");
-            ids = [.. Assert.Single((await env.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Devices).CdiDeviceIds];
+            claim = await node.CreateAndAllocateClaimAsync("three", cancellationToken: Ct);
+            ids = [.. Assert.Single((await node.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Devices).CdiDeviceIds];
         }
 
         // A reboot also empties /var/run/cdi (a tmpfs): the driver re-creates the spec from its checkpoint.
         Directory.Delete(Path.Combine(_root, "cdi"), recursive: true);
 
-        await using (var env = await DriverEnvironment.StartAsync(_api, _root))
+        await using (var node = await LocalNode.StartAsync(_api, _root, cancellationToken: Ct))
         {
-            Assert.Single(Directory.GetFiles(env.CdiRoot));
-            V1.NodePrepareResourceResponse again = (await env.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid];
+            Assert.Single(Directory.GetFiles(node.CdiRoot));
+            V1.NodePrepareResourceResponse again = (await node.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid];
             Assert.Equal(string.Empty, again.Error);
             Assert.Equal(ids, Assert.Single(again.Devices).CdiDeviceIds);
 
-            await env.Plugin.UnprepareAsync([claim], Ct);
-            Assert.Empty(Directory.GetFiles(env.CdiRoot));
+            await node.Plugin.UnprepareAsync([claim], Ct);
+            Assert.Empty(Directory.GetFiles(node.CdiRoot));
         }
     }
 
@@ -90,25 +123,25 @@ public sealed class DriverTests : IAsyncLifetime
     {
         config = config.Replace("APIVERSION", DeviceConfig.ApiVersionValue, StringComparison.Ordinal);
         expected = expected.Replace("APIVERSION", DeviceConfig.ApiVersionValue, StringComparison.Ordinal);
-        await using var env = await DriverEnvironment.StartAsync(_api, _root);
-        Resourcev1ResourceClaim bad = await env.CreateAllocatedClaimAsync("bad", $"{DriverInfo.DeviceKind}-0", config);
-        Resourcev1ResourceClaim good = await env.CreateAllocatedClaimAsync("good", $"{DriverInfo.DeviceKind}-1");
+        await using var node = await LocalNode.StartAsync(_api, _root, cancellationToken: Ct);
+        Resourcev1ResourceClaim bad = await node.CreateAndAllocateClaimAsync("bad", configJson: config, cancellationToken: Ct);
+        Resourcev1ResourceClaim good = await node.CreateAndAllocateClaimAsync("good", cancellationToken: Ct);
 
-        V1.NodePrepareResourcesResponse response = await env.Plugin.PrepareAsync([bad, good], Ct);
+        V1.NodePrepareResourcesResponse response = await node.Plugin.PrepareAsync([bad, good], Ct);
 
         Assert.Contains(expected, response.Claims[bad.Metadata.Uid].Error, StringComparison.Ordinal);
         Assert.Equal(string.Empty, response.Claims[good.Metadata.Uid].Error);
-        Assert.Single(Directory.GetFiles(env.CdiRoot)); // nothing written for the bad claim
+        Assert.Single(Directory.GetFiles(node.CdiRoot)); // nothing written for the bad claim
     }
 
     [Fact]
     public async Task A_device_that_does_not_exist_on_the_node_is_reported()
     {
-        await using var env = await DriverEnvironment.StartAsync(_api, _root);
-        Resourcev1ResourceClaim claim = await env.CreateAllocatedClaimAsync("ghost", $"{DriverInfo.DeviceKind}-9");
+        await using var node = await LocalNode.StartAsync(_api, _root, cancellationToken: Ct);
+        Resourcev1ResourceClaim claim = await node.CreateClaimAllocatedToAsync("ghost", $"{DriverInfo.DeviceKind}-99", Ct);
 
-        string error = (await env.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Error;
+        string error = (await node.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Error;
 
-        Assert.Equal($"device {DriverEnvironment.Node}/{DriverInfo.DeviceKind}-9 of request req does not exist on this node", error);
+        Assert.Equal($"device {LocalNode.NodeName}/{DriverInfo.DeviceKind}-99 of request req does not exist on this node", error);
     }
 }

@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+# Deletes the kind cluster.
+source "$(dirname "$0")/common.sh"
+kind delete cluster --name "$CLUSTER_NAME"

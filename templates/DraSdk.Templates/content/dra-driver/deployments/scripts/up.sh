@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole sequence: image, cluster, image load, driver, demo workload.
+source "$(dirname "$0")/common.sh"
+bash "$DEPLOYMENTS/scripts/build-image.sh"
+bash "$DEPLOYMENTS/scripts/create-cluster.sh"
+bash "$DEPLOYMENTS/scripts/load-image.sh"
+bash "$DEPLOYMENTS/scripts/install.sh"
+bash "$DEPLOYMENTS/scripts/demo.sh"
