@@ -14,6 +14,7 @@ namespace Acme.DeviceDriver.Tests;
 public sealed class DriverTests : IAsyncLifetime
 {
     private static readonly string Index = $"device.attributes['{DriverInfo.DriverName}'].index";
+    private static readonly string[] DeviceNames = [.. Enumerable.Range(0, LocalNode.DeviceCount).Select(i => $"{DriverInfo.DeviceKind}-{i}")];
     private readonly string _root = LocalNode.NewRoot();
     private InMemoryKubernetesApiServer _api = null!;
 
@@ -36,9 +37,7 @@ public sealed class DriverTests : IAsyncLifetime
 
         Assert.Contains("v1.DRAPlugin", node.Plugin.SupportedVersions);
         Assert.Equal(LocalNode.NodeName, slice.Spec.NodeName);
-        Assert.Equal(
-            Enumerable.Range(0, DriverInfo.DefaultDeviceCount).Select(i => $"{DriverInfo.DeviceKind}-{i}"),
-            slice.Spec.Devices.Select(d => d.Name));
+        Assert.Equal(DeviceNames, slice.Spec.Devices.Select(d => d.Name));
         Assert.All(slice.Spec.Devices, d => Assert.NotNull(d.Attributes["uuid"].StringValue));
     }
 
@@ -50,7 +49,7 @@ public sealed class DriverTests : IAsyncLifetime
         await using IAsyncEnumerator<HV1.NodeWatchResourcesResponse> stream = node.Plugin.WatchHealthAsync(Ct).GetAsyncEnumerator(Ct);
         Assert.True(await stream.MoveNextAsync());
 
-        Assert.Equal(DriverInfo.DefaultDeviceCount, stream.Current.Devices.Count);
+        Assert.Equal(DeviceNames, stream.Current.Devices.Select(d => d.Device.DeviceName));
         Assert.All(stream.Current.Devices, d => Assert.Equal(HV1.HealthStatus.Healthy, d.Health));
     }
 

@@ -18,6 +18,9 @@ internal sealed class LocalNode : IAsyncDisposable
 {
     public const string NodeName = "node-a";
 
+    /// <summary>How many devices the local node has: the driver's default, but at least two (some tests need two).</summary>
+    public static int DeviceCount { get; } = Math.Max(DriverInfo.DefaultDeviceCount, 2);
+
     private LocalNode(IHost host, IKubernetes client, FakeKubelet kubelet, KubeletPluginConnection plugin, string root)
     {
         Host = host;
@@ -68,7 +71,11 @@ internal sealed class LocalNode : IAsyncDisposable
         }, cancellationToken: cancellationToken));
 
         HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["NODE_NAME"] = NodeName });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["NODE_NAME"] = NodeName,
+            ["NUM_DEVICES"] = DeviceCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
         builder.Services.AddSingleton(client);
         builder.AddDeviceDriver(o =>
         {

@@ -1,0 +1,183 @@
+using System.Text.Json;
+using DraSdk.Allocation;
+using DraSdk.Packaging.Tests.Infrastructure;
+using DraSdk.Testing;
+using DraSdk.Tests.Shared;
+using k8s;
+using k8s.Models;
+using YamlDotNet.RepresentationModel;
+
+namespace DraSdk.Packaging.Tests;
+
+/// <summary>
+/// The generated driver as the DaemonSet runs it (its own process, configured by environment variables) through the
+/// fake kubelet, with the DeviceClass and the claim of its own deployment files; and those files checked as far as
+/// this machine allows (no cluster, docker or helm here).
+/// </summary>
+[Collection(TemplateWorkspaceGroup.Name)]
+public sealed class GeneratedDriverTests(TemplateWorkspace workspace)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private string Deployments => Path.Combine(workspace.Solution, "deployments");
+
+    private string Chart => Path.Combine(Deployments, "helm", "acme-fpgadriver");
+
+    [Fact]
+    public async Task The_driver_process_registers_publishes_prepares_and_unprepares_through_the_fake_kubelet()
+    {
+        string root = Path.Combine("/tmp", "dra-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(root);
+        try
+        {
+            await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(Ct);
+            IKubernetes client = api.CreateClient();
+            await client.CoreV1.CreateNodeAsync(new V1Node { ApiVersion = "v1", Kind = "Node", Metadata = new V1ObjectMeta { Name = "node-a" } }, cancellationToken: Ct);
+            V1DeviceClass deviceClass = RenderedChart().OfType<V1DeviceClass>().Single();
+            await client.ResourceV1.CreateDeviceClassAsync(deviceClass, cancellationToken: Ct);
+
+            var options = new DriverProcessOptions
+            {
+                Command = Path.Combine(workspace.Solution, "src", "Acme.FpgaDriver", "bin", Repository.Configuration, "net10.0", "Acme.FpgaDriver.dll"),
+                RootDirectory = root,
+                Kubeconfig = api.WriteKubeconfig(Path.Combine(root, "kubeconfig")),
+                NodeName = "node-a",
+            };
+            options.Environment["NUM_DEVICES"] = "3";
+            await using DriverProcess driver = DriverProcess.Start(options);
+            await using var kubelet = new FakeKubelet(driver.RegistrarDirectoryPath);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(30));
+
+            // Registers with the kubelet, then publishes its devices.
+            KubeletPluginConnection plugin = await kubelet.WaitForDriverAsync(TemplateWorkspace.DriverName, timeout.Token);
+            Assert.Contains("v1.DRAPlugin", plugin.SupportedVersions);
+            V1ResourceSlice slice = await WaitForSliceAsync(client, timeout.Token);
+            Assert.Equal(["fpga-0", "fpga-1", "fpga-2"], slice.Spec.Devices.Select(d => d.Name));
+
+            // The demo workload's claim (with its opaque config), allocated by the scheduler's algorithm.
+            V1ResourceClaimTemplate template = KubernetesManifests.LoadLossless(File.ReadAllText(Path.Combine(Deployments, "demo", "claim-demo.yaml")), "claim-demo.yaml").OfType<V1ResourceClaimTemplate>().Single();
+            Resourcev1ResourceClaim claim = await client.ResourceV1.CreateNamespacedResourceClaimAsync(new Resourcev1ResourceClaim
+            {
+                ApiVersion = "resource.k8s.io/v1",
+                Kind = "ResourceClaim",
+                Metadata = new V1ObjectMeta { Name = "demo-dev", NamespaceProperty = "default" },
+                Spec = template.Spec.Spec,
+            }, "default", cancellationToken: timeout.Token);
+            var allocator = new Allocator([deviceClass], [slice]);
+            claim.Status = new V1ResourceClaimStatus { Allocation = Assert.Single(allocator.Allocate(new AllocationNode("node-a"), [claim], AllocatedState.FromClaims([]), timeout.Token)!) };
+            claim = await client.ResourceV1.ReplaceNamespacedResourceClaimStatusAsync(claim, "demo-dev", "default", cancellationToken: timeout.Token);
+
+            var prepared = (await plugin.PrepareAsync([claim], timeout.Token)).Claims[claim.Metadata.Uid];
+            Assert.True(prepared.Error.Length == 0, prepared.Error);
+            string cdiId = Assert.Single(Assert.Single(prepared.Devices).CdiDeviceIds);
+            Assert.StartsWith("k8s.fpga.acme.com/fpga=", cdiId, StringComparison.Ordinal);
+            string spec = Assert.Single(Directory.GetFiles(driver.CdiRoot));
+            using (JsonDocument document = JsonDocument.Parse(await File.ReadAllTextAsync(spec, timeout.Token)))
+            {
+                JsonElement device = document.RootElement.GetProperty("devices")[0];
+                Assert.Equal(cdiId.Split('=')[1], device.GetProperty("name").GetString());
+                Assert.Contains("FPGA_0_PROFILE=Performance", device.GetProperty("containerEdits").GetProperty("env").EnumerateArray().Select(e => e.GetString()));
+            }
+
+            Assert.Equal(string.Empty, (await plugin.UnprepareAsync([claim], timeout.Token)).Claims[claim.Metadata.Uid].Error);
+            Assert.Empty(Directory.GetFiles(driver.CdiRoot));
+
+            // SIGTERM, as the kubelet stops the pod: a clean exit that removes its sockets.
+            driver.Terminate();
+            Assert.Equal(0, await driver.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+            Assert.False(File.Exists(plugin.Endpoint), driver.Output);
+            Assert.False(File.Exists(plugin.RegistrationSocketPath), driver.Output);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void The_chart_renders_to_Kubernetes_objects_that_fit_the_driver()
+    {
+        List<object> objects = RenderedChart();
+
+        V1DaemonSet daemonSet = objects.OfType<V1DaemonSet>().Single();
+        Assert.Equal("acme-fpgadriver", daemonSet.Metadata.Name);
+        Assert.Equal("acme-fpgadriver", daemonSet.Spec.Template.Spec.ServiceAccountName);
+        Assert.Equal((1, 0), (int.Parse(daemonSet.Spec.UpdateStrategy.RollingUpdate.MaxSurge.Value, CultureInfo.InvariantCulture), int.Parse(daemonSet.Spec.UpdateStrategy.RollingUpdate.MaxUnavailable.Value, CultureInfo.InvariantCulture)));
+        V1Container container = daemonSet.Spec.Template.Spec.Containers.Single();
+        Assert.Equal("acme-fpgadriver:dev", container.Image);
+        Assert.Equal("Never", container.ImagePullPolicy);
+        Assert.Equal("spec.nodeName", container.Env.Single(e => e.Name == "NODE_NAME").ValueFrom.FieldRef.FieldPath);
+        Assert.Equal("metadata.uid", container.Env.Single(e => e.Name == "POD_UID").ValueFrom.FieldRef.FieldPath);
+        Assert.Equal("2", container.Env.Single(e => e.Name == "NUM_DEVICES").Value);
+        Assert.False(container.SecurityContext.Privileged);
+        Assert.Equal(["/var/lib/kubelet/plugins_registry", "/var/lib/kubelet/plugins", "/var/run/cdi"], daemonSet.Spec.Template.Spec.Volumes.Select(v => v.HostPath.Path));
+        Assert.Equal("Bidirectional", container.VolumeMounts.Single(m => m.MountPath == "/var/lib/kubelet/plugins").MountPropagation);
+
+        V1ClusterRole role = objects.OfType<V1ClusterRole>().Single();
+        Assert.Equal(["get"], role.Rules.Single(r => r.Resources.Contains("resourceclaims")).Verbs);
+        Assert.DoesNotContain(role.Rules, r => r.Verbs.Contains("*") || r.Resources.Contains("*"));
+        Assert.Equal("acme-fpgadriver", objects.OfType<V1ClusterRoleBinding>().Single().Subjects.Single().Name);
+
+        V1ValidatingAdmissionPolicy policy = objects.OfType<V1ValidatingAdmissionPolicy>().Single();
+        Assert.Contains("system:serviceaccount:acme-fpgadriver:acme-fpgadriver", policy.Spec.MatchConditions.Single().Expression, StringComparison.Ordinal);
+        Assert.Equal(policy.Metadata.Name, objects.OfType<V1ValidatingAdmissionPolicyBinding>().Single().Spec.PolicyName);
+
+        V1DeviceClass deviceClass = objects.OfType<V1DeviceClass>().Single();
+        Assert.Equal(TemplateWorkspace.DriverName, deviceClass.Metadata.Name);
+        Assert.Equal("device.driver == 'fpga.acme.com'", deviceClass.Spec.Selectors.Single().Cel.Expression);
+    }
+
+    [Fact]
+    public void The_demo_workload_kind_config_dockerfile_scripts_and_ci_workflow_fit_the_driver()
+    {
+        List<object> demo = KubernetesManifests.LoadLossless(File.ReadAllText(Path.Combine(Deployments, "demo", "claim-demo.yaml")), "claim-demo.yaml");
+        V1Pod pod = demo.OfType<V1Pod>().Single();
+        Assert.Equal("one-device", pod.Spec.ResourceClaims.Single().ResourceClaimTemplateName);
+        V1DeviceClaimConfiguration config = demo.OfType<V1ResourceClaimTemplate>().Single().Spec.Spec.Devices.Config.Single();
+        Assert.Equal(TemplateWorkspace.DriverName, config.Opaque.Driver);
+
+        var kind = (Dictionary<object, object>)KubernetesManifests.LoadYaml(Path.Combine(Deployments, "kind", "kind-config.yaml"));
+        Assert.Equal("true", ((Dictionary<object, object>)kind["featureGates"])["DynamicResourceAllocation"]);
+        Assert.Contains("enable_cdi = true", (string)((List<object>)kind["containerdConfigPatches"])[0], StringComparison.Ordinal);
+
+        string dockerfile = File.ReadAllText(Path.Combine(Deployments, "Dockerfile"));
+        Assert.Contains("dotnet publish src/Acme.FpgaDriver/Acme.FpgaDriver.csproj -c Release -r \"$RID\" --self-contained -o /out", dockerfile, StringComparison.Ordinal);
+        Assert.Contains("ENTRYPOINT [\"/opt/acme-fpgadriver/Acme.FpgaDriver\"]", dockerfile, StringComparison.Ordinal);
+
+        // The scripts are valid bash and point at files that exist.
+        foreach (string script in Directory.GetFiles(Path.Combine(Deployments, "scripts")))
+        {
+            string text = File.ReadAllText(script);
+            Assert.StartsWith("#!/usr/bin/env bash", text, StringComparison.Ordinal);
+            foreach (System.Text.RegularExpressions.Match path in System.Text.RegularExpressions.Regex.Matches(text, @"\$DEPLOYMENTS/([\w./-]+)"))
+            {
+                Assert.True(Path.Exists(Path.Combine(Deployments, path.Groups[1].Value)), $"{Path.GetFileName(script)} refers to {path.Value}");
+            }
+        }
+
+        // The CI workflow is YAML whose steps test the solution and check the chart.
+        var workflow = new YamlStream();
+        workflow.Load(new StringReader(File.ReadAllText(Path.Combine(workspace.Solution, ".github", "workflows", "ci.yml"))));
+        string[] runs = [.. workflow.Documents[0].AllNodes.OfType<YamlMappingNode>().SelectMany(m => m.Children).Where(c => c.Key.ToString() == "run").Select(c => c.Value.ToString())];
+        Assert.Contains("dotnet test --no-build", runs);
+        Assert.Contains("helm lint deployments/helm/acme-fpgadriver", runs);
+    }
+
+    private List<object> RenderedChart() =>
+        KubernetesManifests.RenderChart(Chart, "acme-fpgadriver", "acme-fpgadriver", Path.Combine(Chart, "values.yaml"), Path.Combine(Chart, "values-kind.yaml"));
+
+    private static async Task<V1ResourceSlice> WaitForSliceAsync(IKubernetes client, CancellationToken ct)
+    {
+        while (true)
+        {
+            V1ResourceSliceList slices = await client.ResourceV1.ListResourceSliceAsync(fieldSelector: "spec.nodeName=node-a", cancellationToken: ct);
+            if (slices.Items.SingleOrDefault() is { } slice)
+            {
+                return slice;
+            }
+
+            await Task.Delay(50, ct);
+        }
+    }
+}
