@@ -32,7 +32,7 @@ public sealed class TemplateTests(TemplateWorkspace workspace)
 
         string[] expected =
         [
-            ".github/workflows/ci.yml", ".gitignore", "Acme.FpgaDriver.slnx", "Directory.Build.props", "Directory.Build.targets", "README.md",
+            ".github/workflows/ci.yml", ".gitignore", "Acme.FpgaDriver.slnx", "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props", "README.md",
             "deployments/Dockerfile", "deployments/Dockerfile.dockerignore", "deployments/demo/claim-demo.yaml",
             "deployments/helm/acme-fpgadriver/Chart.yaml",
             "deployments/helm/acme-fpgadriver/templates/daemonset.yaml", "deployments/helm/acme-fpgadriver/templates/deviceclass.yaml",
