@@ -1,4 +1,6 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
 using DraSdk.KubeletPlugin.Internal;
 using DraSdk.KubeletPlugin.Tests.Infrastructure;
 using DraSdk.Testing;
@@ -68,6 +70,33 @@ public sealed class LifecycleTests
         Assert.True(File.Exists(Path.Combine(dataDir, "dra-22222222-bbbb-4000-8000-000000000002.sock")));
         Assert.True(File.Exists(Path.Combine(regDir, "gpu.example.com-11111111-aaaa-4000-8000-000000000001-reg.sock")));
         Assert.True(File.Exists(Path.Combine(regDir, "gpu.example.com-22222222-bbbb-4000-8000-000000000002-reg.sock")));
+    }
+
+    [Fact]
+    public async Task Rolling_update_clears_dead_hashed_registration_sockets_of_this_driver_only()
+    {
+        // A registration directory so long that only the hashed form fits.
+        using var root = new TempDirectory();
+        string regDir = Path.Combine(root.Path, new string('r', 72 - root.Path.Length - 1));
+        const string driver = "a-very-long-driver-name.with-many-labels.example.com";
+        Directory.CreateDirectory(regDir);
+        string dead = SocketPaths.RollingUpdateRegistrationSocket(regDir, driver, "0b9c7d8e-dead-4000-8000-000000000000");
+        string otherDriversDead = SocketPaths.RollingUpdateRegistrationSocket(regDir, "b-very-long-driver-name.with-many-labels.example.com", "0b9c7d8e-dead-4000-8000-000000000000");
+        Assert.StartsWith("dra-", Path.GetFileName(dead), StringComparison.Ordinal);
+        BindAndAbandon(dead);
+        BindAndAbandon(otherDriversDead);
+
+        await using DriverHost host = await DriverHost.StartAsync<RecordingDriver>(root: root, options: o =>
+        {
+            o.DriverName = driver;
+            o.RegistrarDirectoryPath = regDir;
+            o.PluginDataDirectoryPath = Path.Combine(root.Path, "data");
+            o.PodUid = "11111111-aaaa-4000-8000-000000000001";
+        });
+
+        Assert.False(File.Exists(dead), "this driver's dead socket is removed");
+        Assert.True(File.Exists(otherDriversDead), "another driver's socket is not this driver's to remove");
+        Assert.True(File.Exists(SocketPaths.RollingUpdateRegistrationSocket(regDir, driver, "11111111-aaaa-4000-8000-000000000001")));
     }
 
     [Fact]
@@ -144,7 +173,7 @@ public sealed class LifecycleTests
 
         string longDir = "/var/lib/kubelet/" + new string('d', 40);
         string third = SocketPaths.RollingUpdateRegistrationSocket(longDir, longDriver, uid);
-        Assert.Matches(@"/dra-[A-Za-z0-9_-]{16}-reg\.sock$", third);
+        Assert.Matches(@"/dra-[A-Za-z0-9_-]{8}-[A-Za-z0-9_-]{12}-reg\.sock$", third);
         Assert.True(SocketPaths.Fits(third));
 
         // Deterministic: the same pod always gets the same name.
@@ -221,11 +250,34 @@ public sealed class LifecycleTests
         }
     }
 
+    /// <summary>
+    /// Leaves a socket file nobody listens on, exactly as a SIGKILLed process does: socket(2) and bind(2), then close(2)
+    /// without unlink(2). (.NET's Socket cannot do this: disposing a bound Unix socket deletes its file.)
+    /// </summary>
     private static void BindAndAbandon(string path)
     {
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        socket.Bind(new UnixDomainSocketEndPoint(path));
-
-        // Closing without unlinking leaves the file behind, exactly as a SIGKILLed process does.
+        int fd = NativeSockets.socket(1 /* AF_UNIX */, 1 /* SOCK_STREAM */, 0);
+        Assert.True(fd >= 0, $"socket: errno {Marshal.GetLastPInvokeError()}");
+        byte[] address = new byte[110];
+        BitConverter.GetBytes((ushort)1).CopyTo(address, 0);
+        Encoding.UTF8.GetBytes(path).CopyTo(address, 2);
+        int bound = NativeSockets.bind(fd, address, address.Length);
+        int error = Marshal.GetLastPInvokeError();
+        NativeSockets.close(fd);
+        Assert.True(bound == 0, $"bind {path}: errno {error}");
+        Assert.True(File.Exists(path), $"{path} should be left behind");
+        Assert.False(SocketPaths.IsListening(path));
     }
+}
+
+internal static partial class NativeSockets
+{
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int socket(int domain, int type, int protocol);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int bind(int fd, byte[] address, int length);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int close(int fd);
 }

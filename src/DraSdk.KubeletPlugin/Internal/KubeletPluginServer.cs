@@ -240,7 +240,7 @@ internal sealed class KubeletPluginServer(
 
         // Rolling update: sockets of earlier pods of this driver that nobody listens on any more.
         IEnumerable<string> candidates = Directory.EnumerateFiles(o.EffectivePluginDataDirectoryPath, "dra-*.sock")
-            .Concat(Directory.EnumerateFiles(o.RegistrarDirectoryPath, $"{o.DriverName}-*-reg.sock"));
+            .Concat(SocketPaths.RollingUpdateRegistrationSocketPatterns(o.DriverName).SelectMany(p => Directory.EnumerateFiles(o.RegistrarDirectoryPath, p)));
         foreach (string path in candidates)
         {
             if (!SocketPaths.IsListening(path))

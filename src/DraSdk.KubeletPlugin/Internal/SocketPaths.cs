@@ -21,8 +21,9 @@ internal static class SocketPaths
     /// <summary>
     /// The registration socket of one instance during rolling updates: the first of
     /// <c>&lt;driver&gt;-&lt;podUID&gt;-reg.sock</c>, <c>&lt;driver&gt;-&lt;hash(uid) 8 chars&gt;-reg.sock</c> and
-    /// <c>dra-&lt;hash(driver, uid) 16 chars&gt;-reg.sock</c> whose full path fits the AF_UNIX limit
-    /// (hashes are unpadded base64url of SHA-256).
+    /// <c>dra-&lt;hash(driver) 8 chars&gt;-&lt;hash(driver, uid) 12 chars&gt;-reg.sock</c> whose full path fits the
+    /// AF_UNIX limit (hashes are unpadded base64url of SHA-256). Every form says which driver it belongs to, so that
+    /// <see cref="RollingUpdateRegistrationSocketPatterns"/> finds this driver's leftovers and no other driver's.
     /// </summary>
     public static string RollingUpdateRegistrationSocket(string directory, string driverName, string podUid)
     {
@@ -30,7 +31,7 @@ internal static class SocketPaths
         [
             $"{driverName}-{podUid}-reg.sock",
             $"{driverName}-{Hash(podUid)[..8]}-reg.sock",
-            $"dra-{Hash(driverName + "\0" + podUid)[..16]}-reg.sock",
+            $"dra-{Hash(driverName)[..8]}-{Hash(driverName + "\0" + podUid)[..12]}-reg.sock",
         ];
         foreach (string candidate in candidates)
         {
@@ -43,6 +44,10 @@ internal static class SocketPaths
 
         return Path.Combine(directory, candidates[^1]);
     }
+
+    /// <summary>File name patterns that match the registration sockets of every instance of a driver in rolling-update mode.</summary>
+    public static string[] RollingUpdateRegistrationSocketPatterns(string driverName) =>
+        [$"{driverName}-*-reg.sock", $"dra-{Hash(driverName)[..8]}-*-reg.sock"];
 
     public static bool Fits(string path) => Encoding.UTF8.GetByteCount(path) <= MaxPathBytes;
 
