@@ -1,6 +1,7 @@
 using DraSdk.Kubelet.Api.PluginRegistration.V1;
 using DraSdk.KubeletPlugin.Tests.Infrastructure;
 using DraSdk.Testing;
+using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace DraSdk.KubeletPlugin.Tests;
@@ -46,13 +47,17 @@ public sealed class RegistrationTests
         await using DriverHost host = await DriverHost.StartAsync<RecordingDriver>();
         KubeletPluginConnection plugin = await host.RegisterAsync();
 
-        await plugin.Registration.NotifyRegistrationStatusAsync(
+        RpcException answer = await Assert.ThrowsAsync<RpcException>(async () => await plugin.Registration.NotifyRegistrationStatusAsync(
             new RegistrationStatus { PluginRegistered = false, Error = "plugin gpu.example.com already registered" },
-            cancellationToken: TestContext.Current.CancellationToken);
+            cancellationToken: TestContext.Current.CancellationToken));
 
+        // Answered with an error as the Go helper answers, recorded, and logged as an error; the driver keeps serving.
+        Assert.Equal("failed registration process: plugin gpu.example.com already registered", answer.Status.Detail);
         KubeletRegistration registration = host.Host.Services.GetRequiredService<KubeletRegistration>();
         Assert.False(registration.IsRegistered);
         Assert.Equal("plugin gpu.example.com already registered", registration.Error);
+        Assert.Contains(host.Logs.Snapshot(), e => e.StartsWith("Error:", StringComparison.Ordinal) && e.Contains("refused to register driver gpu.example.com: plugin gpu.example.com already registered", StringComparison.Ordinal));
+        Assert.Empty((await plugin.PrepareAsync([], TestContext.Current.CancellationToken)).Claims);
     }
 
     [Fact]

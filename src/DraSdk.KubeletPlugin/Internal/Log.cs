@@ -22,8 +22,11 @@ internal static partial class Log
     [LoggerMessage(13, LogLevel.Information, "Stopped serving driver {DriverName}; removed {RegistrationSocket} and {DraSocket}")]
     public static partial void Stopped(ILogger logger, string driverName, string registrationSocket, string draSocket);
 
-    [LoggerMessage(20, LogLevel.Information, "Kubelet registration status for {DriverName}: registered={Registered} {Error}")]
-    public static partial void RegistrationStatus(ILogger logger, string driverName, bool registered, string error);
+    [LoggerMessage(20, LogLevel.Information, "The kubelet registered driver {DriverName}")]
+    public static partial void Registered(ILogger logger, string driverName);
+
+    [LoggerMessage(22, LogLevel.Error, "The kubelet refused to register driver {DriverName}: {Error}. The driver keeps serving; the kubelet retries when the registration socket changes (restart the pod)")]
+    public static partial void RegistrationFailed(ILogger logger, string driverName, string error);
 
     [LoggerMessage(21, LogLevel.Debug, "Kubelet asked for plugin info of {DriverName}")]
     public static partial void GetInfo(ILogger logger, string driverName);

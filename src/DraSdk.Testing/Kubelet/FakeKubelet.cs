@@ -115,14 +115,22 @@ public sealed class FakeKubelet : IAsyncDisposable
         }
 
         string? problem = Validate(info, out string draVersion);
-        await registration.NotifyRegistrationStatusAsync(
-            new RegistrationStatus { PluginRegistered = problem is null, Error = problem ?? string.Empty },
-            cancellationToken: cancellationToken).ConfigureAwait(false);
         if (problem is not null)
         {
+            try
+            {
+                await registration.NotifyRegistrationStatusAsync(new RegistrationStatus { PluginRegistered = false, Error = problem }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException)
+            {
+                // A plugin may answer a refusal with an error (the Go helper does); the refusal stands either way.
+            }
+
             channel.Dispose();
             throw new KubeletRegistrationException($"registration of {driverName} via {socket} rejected: {problem}");
         }
+
+        await registration.NotifyRegistrationStatusAsync(new RegistrationStatus { PluginRegistered = true }, cancellationToken: cancellationToken).ConfigureAwait(false);
 
         var connection = new KubeletPluginConnection(socket, info, draVersion, channel);
         lock (_gate)

@@ -27,8 +27,15 @@ internal sealed class RegistrationService(
     public override Task<RegistrationStatusResponse> NotifyRegistrationStatus(RegistrationStatus request, ServerCallContext context)
     {
         registration.Record(request.PluginRegistered, request.Error, timeProvider.GetUtcNow());
-        Log.RegistrationStatus(logger, endpoint.DriverName, request.PluginRegistered, request.Error);
-        return Task.FromResult(new RegistrationStatusResponse());
+        if (request.PluginRegistered)
+        {
+            Log.Registered(logger, endpoint.DriverName);
+            return Task.FromResult(new RegistrationStatusResponse());
+        }
+
+        // As the Go helper does: the refusal is recorded, logged, and answered with an error.
+        Log.RegistrationFailed(logger, endpoint.DriverName, request.Error);
+        throw new RpcException(new Status(StatusCode.Unknown, $"failed registration process: {request.Error}"));
     }
 }
 
