@@ -204,5 +204,9 @@ public sealed class PrepareTests
 
         string line = Assert.Single(host.Logs.Snapshot(), l => l.Contains("NodePrepareResources request", StringComparison.Ordinal) && l.Contains("finished with OK", StringComparison.Ordinal));
         Assert.Matches(@"\[RequestId:\d+ /k8s\.io\.kubelet\.pkg\.apis\.dra\.v1\.DRAPlugin/NodePrepareResources\]", line);
+
+        // Once, by the plugin: ASP.NET Core's own per-request lines (Information) are not repeated in the driver's log.
+        Assert.DoesNotContain(host.Logs.Snapshot(), l => l.StartsWith("Information:", StringComparison.Ordinal)
+            && (l.Contains("Request starting", StringComparison.Ordinal) || l.Contains("Executing endpoint", StringComparison.Ordinal) || l.Contains("Now listening on", StringComparison.Ordinal)));
     }
 }

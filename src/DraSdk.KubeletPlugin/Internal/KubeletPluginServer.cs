@@ -176,9 +176,10 @@ internal sealed class KubeletPluginServer(
         builder.Services.AddRoutingCore();
         builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<CallLoggingInterceptor>());
 
-        // Share the driver's logging, clock and metrics; the outer host owns the process lifetime.
+        // Share the driver's logging (without ASP.NET Core's per-request lines), clock and metrics; the outer host owns
+        // the process lifetime.
         builder.Services.AddLogging();
-        builder.Services.Replace(ServiceDescriptor.Singleton(loggerFactory));
+        builder.Services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(new QuietFrameworkLoggerFactory(loggerFactory)));
         builder.Services.AddSingleton(timeProvider);
         builder.Services.AddSingleton(services.GetRequiredService<KubeletPluginMetrics>());
         builder.Services.Replace(ServiceDescriptor.Singleton<IHostLifetime, PassiveLifetime>());
