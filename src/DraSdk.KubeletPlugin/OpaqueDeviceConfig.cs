@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using DraSdk.KubeletPlugin.Internal;
 
 namespace DraSdk.KubeletPlugin;
 
@@ -66,8 +67,14 @@ public sealed class OpaqueDeviceConfig
 
     /// <summary>Deserializes the parameters, reporting malformed input with the config's path in the claim.</summary>
     /// <typeparam name="T">The driver's configuration type.</typeparam>
-    /// <param name="options">Serializer options; defaults to web defaults (camelCase, case-insensitive) with unknown members rejected.</param>
-    /// <exception cref="OpaqueConfigException">The parameters do not match <typeparamref name="T"/>.</exception>
+    /// <param name="options">
+    /// Serializer options. The default is strict, as the API server is with built-in types: camelCase names matched
+    /// exactly, unknown fields rejected, a field given twice rejected, numbers only as JSON numbers.
+    /// </param>
+    /// <exception cref="OpaqueConfigException">
+    /// The parameters do not match <typeparamref name="T"/>; the message names the field (e.g.
+    /// <c>status.allocation.devices.config[0].opaque.parameters.replicas</c>) and what was wrong with it.
+    /// </exception>
     [RequiresUnreferencedCode("Uses reflection-based JSON serialization; pass options with a source-generated context when trimming.")]
     [RequiresDynamicCode("Uses reflection-based JSON serialization; pass options with a source-generated context for AOT.")]
     public T Deserialize<T>(JsonSerializerOptions? options = null)
@@ -79,14 +86,19 @@ public sealed class OpaqueDeviceConfig
         }
         catch (JsonException ex)
         {
-            string where = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? Path : $"{Path}{ex.Path.TrimStart('$')}";
-            throw new OpaqueConfigException(where, ex.Message, ex);
+            string jsonPath = string.IsNullOrEmpty(ex.Path) ? "$" : ex.Path;
+            (string where, string problem) = OpaqueConfigErrors.Describe(ex, jsonPath, Parameters);
+            throw new OpaqueConfigException(jsonPath == "$" && where.Length == 0 ? Path : $"{Path}{where}", problem, ex);
         }
     }
 
+    /// <summary>Strict JSON: what a user writes in a claim is read exactly as written, or rejected.</summary>
     private static readonly JsonSerializerOptions StrictOptions = new(JsonSerializerDefaults.Web)
     {
+        PropertyNameCaseInsensitive = false,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict,
         UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false,
     };
 }
 
