@@ -16,7 +16,7 @@ public sealed class TemplateTests(TemplateWorkspace workspace)
 
         Assert.True(test.ExitCode == 0, test.Output);
         Assert.Equal("0", SummaryValue(test.Output, "failed"));
-        Assert.Equal("9", SummaryValue(test.Output, "succeeded"));
+        Assert.Equal("10", SummaryValue(test.Output, "succeeded"));
 
         IReadOnlyList<string> files = TemplateWorkspace.SourceFiles(workspace.Solution);
         int lines = files.Sum(f => File.ReadLines(Path.Combine(workspace.Solution, f)).Count());
@@ -114,7 +114,7 @@ public sealed class TemplateTests(TemplateWorkspace workspace)
 
         CommandResult test = await DotnetCli.RunAsync(solution, "test");
         Assert.True(test.ExitCode == 0, test.Output);
-        Assert.Equal("9", SummaryValue(test.Output, "succeeded"));
+        Assert.Equal("10", SummaryValue(test.Output, "succeeded"));
     }
 
     [Fact]

@@ -52,6 +52,28 @@ public sealed class GpuDriverTests
     }
 
     [Fact]
+    public async Task A_failed_cdi_write_leaves_nothing_behind_and_the_kubelets_retry_succeeds()
+    {
+        await using var env = await DriverEnvironment.StartAsync();
+        Resourcev1ResourceClaim claim = await Claims.CreateAllocatedAsync(env.Client, "unlucky", "gpu-1");
+        if (Directory.Exists(env.CdiRoot))
+        {
+            Directory.Delete(env.CdiRoot, recursive: true);
+        }
+
+        await File.WriteAllTextAsync(env.CdiRoot, "a file where the CDI directory should be", Ct);
+
+        string error = (await env.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Error;
+
+        Assert.Contains($"writing the CDI spec of claim default/unlucky ({claim.Metadata.Uid}) failed", error, StringComparison.Ordinal);
+        Assert.False(env.Host.Services.GetRequiredService<PreparedClaimStore>().TryGet(claim.Metadata.Uid, out _));
+
+        File.Delete(env.CdiRoot);
+        Assert.Equal(string.Empty, (await env.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Error);
+        Assert.Single(Directory.GetFiles(env.CdiRoot));
+    }
+
+    [Fact]
     public async Task A_device_that_does_not_exist_on_the_node_is_reported()
     {
         await using var env = await DriverEnvironment.StartAsync();

@@ -72,7 +72,19 @@ internal sealed partial class GpuDriver(
             DriverData = JsonSerializer.SerializeToElement(plan.Select(d => new SpecDevice(d.Gpu.Name, d.Edits(claim.Uid).Env ?? [], d.AdminAccess)).ToArray()),
         };
         checkpoint.MarkPrepareStarted(record);
-        CdiClaimSpecFile written = cdi.Write(claim.Uid, specDevices, ClaimEdits(claim.Uid));
+        CdiClaimSpecFile written;
+        try
+        {
+            written = cdi.Write(claim.Uid, specDevices, ClaimEdits(claim.Uid));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CdiValidationException or CdiVersionCapExceededException)
+        {
+            // Leave nothing half-done; the kubelet retries the prepare.
+            cdi.Remove(claim.Uid);
+            checkpoint.Remove(claim.Uid);
+            return ValueTask.FromResult(PrepareResult.Failure($"writing the CDI spec of claim {claim.Reference} failed: {ex.Message}"));
+        }
+
         checkpoint.MarkPrepareCompleted(record);
         LogPrepared(logger, claim.Reference.ToString(), plan.Count, written.Path, written.Version.ToString());
         return ValueTask.FromResult(PrepareResult.Success(record.Devices.Select(ToPreparedDevice)));

@@ -1,7 +1,9 @@
 using Acme.DeviceDriver.Config;
 using Acme.DeviceDriver.Local;
+using DraSdk.Checkpoint;
 using DraSdk.Testing;
 using k8s.Models;
+using Microsoft.Extensions.DependencyInjection;
 using HV1 = DraSdk.Kubelet.Api.DraHealth.V1;
 using V1 = DraSdk.Kubelet.Api.Dra.V1;
 
@@ -112,6 +114,28 @@ public sealed class DriverTests : IAsyncLifetime
             await node.Plugin.UnprepareAsync([claim], Ct);
             Assert.Empty(Directory.GetFiles(node.CdiRoot));
         }
+    }
+
+    [Fact]
+    public async Task A_failed_cdi_write_leaves_nothing_behind_and_the_kubelets_retry_succeeds()
+    {
+        await using var node = await LocalNode.StartAsync(_api, _root, cancellationToken: Ct);
+        Resourcev1ResourceClaim claim = await node.CreateAndAllocateClaimAsync("unlucky", cancellationToken: Ct);
+        if (Directory.Exists(node.CdiRoot))
+        {
+            Directory.Delete(node.CdiRoot, recursive: true);
+        }
+
+        await File.WriteAllTextAsync(node.CdiRoot, "a file where the CDI directory should be", Ct);
+
+        string error = (await node.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Error;
+
+        Assert.Contains("writing the CDI spec of claim default/unlucky", error, StringComparison.Ordinal);
+        Assert.False(node.Host.Services.GetRequiredService<PreparedClaimStore>().TryGet(claim.Metadata.Uid, out _));
+
+        File.Delete(node.CdiRoot);
+        Assert.Equal(string.Empty, (await node.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Error);
+        Assert.Single(Directory.GetFiles(node.CdiRoot));
     }
 
     [Theory]

@@ -90,7 +90,18 @@ internal sealed partial class NodeDriver(
             DriverData = JsonSerializer.SerializeToElement(plan),
         };
         checkpoint.MarkPrepareStarted(record);
-        WriteSpec(claim.Uid, plan);
+        try
+        {
+            WriteSpec(claim.Uid, plan);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CdiValidationException or CdiVersionCapExceededException)
+        {
+            // Leave nothing half-done; the kubelet retries the prepare.
+            cdi.Remove(claim.Uid);
+            checkpoint.Remove(claim.Uid);
+            return Fail($"writing the CDI spec of claim {claim.Reference} failed: {ex.Message}");
+        }
+
         checkpoint.MarkPrepareCompleted(record);
         LogPrepared(logger, claim.Reference.ToString(), plan.Count);
         return ValueTask.FromResult(PrepareResult.Success(records.Select(ToPreparedDevice)));
