@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text;
+using DraSdk.Tests.Shared;
 
 namespace DraSdk.Cdi.Tests;
 
@@ -11,14 +11,11 @@ namespace DraSdk.Cdi.Tests;
 /// </summary>
 public sealed class PodmanConformanceTests : IDisposable
 {
-    private const string Podman = "/usr/bin/podman";
-    private const string Runc = "/usr/sbin/runc";
-    private const string Busybox = "/bin/busybox";
-    private const string SpecDirectory = "/var/run/cdi";
+    private const string SpecDirectory = BusyboxPodman.SpecDirectory;
 
     private readonly ITestOutputHelper _output;
     private readonly TempDirectory _temp = new();
-    private readonly string _rootfs;
+    private readonly BusyboxPodman _podman;
     private readonly string _hostDir;
     private readonly CdiKind _kind;
     private readonly List<string> _written = [];
@@ -26,24 +23,7 @@ public sealed class PodmanConformanceTests : IDisposable
     public PodmanConformanceTests(ITestOutputHelper output)
     {
         _output = output;
-        string[] missing = [.. new[] { Podman, Runc, Busybox }.Where(p => !File.Exists(p))];
-        Assert.True(missing.Length == 0,
-            $"Missing {string.Join(", ", missing)}: these conformance tests need a real runtime. " +
-            "Install it with: apt-get update && apt-get install -y podman runc busybox-static (the CI's .ci/run does).");
-        Assert.True(Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root",
-            "The podman conformance tests run rootful podman and write to /var/run/cdi: run them as root (CI does).");
-
-        _rootfs = Path.Combine(_temp.Path, "rootfs");
-        foreach (string dir in new[] { "bin", "dev", "proc", "sys", "etc", "tmp" })
-        {
-            Directory.CreateDirectory(Path.Combine(_rootfs, dir));
-        }
-
-        File.Copy(Busybox, Path.Combine(_rootfs, "bin", "busybox"));
-        foreach (string applet in new[] { "sh", "env", "ls", "cat", "stat" })
-        {
-            File.CreateSymbolicLink(Path.Combine(_rootfs, "bin", applet), "busybox");
-        }
+        _podman = BusyboxPodman.Create(_temp.Path);
 
         _hostDir = Path.Combine(_temp.Path, "host-driver");
         Directory.CreateDirectory(_hostDir);
@@ -72,49 +52,11 @@ public sealed class PodmanConformanceTests : IDisposable
         return file;
     }
 
-    private sealed record RunResult(int ExitCode, string Stdout, string Stderr);
-
-    private RunResult RunPodman(IEnumerable<string> devices, string script, bool debug = false)
+    private PodmanResult RunPodman(IEnumerable<string> devices, string script, bool debug = false)
     {
-        var start = new ProcessStartInfo(Podman) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (debug)
-        {
-            start.ArgumentList.Add("--log-level=debug");
-        }
-
-        foreach (string arg in new[]
-        {
-            "--runtime", Runc, "--cgroup-manager=cgroupfs", "run", "--rm",
-            "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
-        })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (string device in devices)
-        {
-            start.ArgumentList.Add("--device");
-            start.ArgumentList.Add(device);
-        }
-
-        foreach (string arg in new[] { "--rootfs", _rootfs, "sh", "-c", script })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        var stopwatch = Stopwatch.StartNew();
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        Task<string> stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail("podman did not finish within 60 s");
-        }
-
-        var result = new RunResult(process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
-        _output.WriteLine($"$ podman {string.Join(' ', start.ArgumentList.Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"'{a}'" : a))}");
-        _output.WriteLine($"exit {result.ExitCode} after {stopwatch.ElapsedMilliseconds} ms");
+        PodmanResult result = _podman.Run(devices, script, debug);
+        _output.WriteLine($"$ {result.CommandLine}");
+        _output.WriteLine($"exit {result.ExitCode} after {result.Elapsed.TotalMilliseconds:F0} ms");
         _output.WriteLine(result.Stdout);
         _output.WriteLine(string.Join('\n', result.Stderr.Split('\n').Where(l => !debug || l.Contains("CDI", StringComparison.OrdinalIgnoreCase) || l.StartsWith("Error", StringComparison.Ordinal))));
         return result;
@@ -159,7 +101,7 @@ public sealed class PodmanConformanceTests : IDisposable
         Assert.Contains("\"cdiVersion\": \"0.5.0\"", File.ReadAllText(file.Path), StringComparison.Ordinal);
 
         string[] ids = [file.DeviceIds["gpu-0"].ToString(), file.DeviceIds["gpu-1"].ToString()];
-        RunResult run = RunPodman(ids,
+        PodmanResult run = RunPodman(ids,
             "echo \"CLAIM_UID=$CLAIM_UID\"; echo \"GPU_VISIBLE_DEVICES=$GPU_VISIBLE_DEVICES\"; echo \"GPU_MODE=$GPU_MODE\"; " +
             "stat -c '%n %F %t:%T' /dev/fake-gpu0 /dev/fake-gpu1; cat /opt/gpu-driver/version.txt");
 
@@ -213,7 +155,7 @@ public sealed class PodmanConformanceTests : IDisposable
         CdiSpecFile file = Track(Writer().Write(spec, feature));
         Assert.Equal(version, file.Version.ToString());
         string id = _kind.Device("dev0").ToString();
-        RunResult run = RunPodman([id], "echo NEWER=$NEWER", debug: true);
+        PodmanResult run = RunPodman([id], "echo NEWER=$NEWER", debug: true);
 
         Assert.NotEqual(0, run.ExitCode);
         Assert.Contains($"Error: setting up CDI devices: unresolvable CDI devices {id}", run.Stderr, StringComparison.Ordinal);
@@ -229,7 +171,7 @@ public sealed class PodmanConformanceTests : IDisposable
         CdiSpecFile file = Track(Writer(floor: CdiVersion.V0_6_0).Write(spec, "floor"));
         Assert.Equal(CdiVersion.V0_6_0, file.Version);
 
-        RunResult run = RunPodman([_kind.Device("0dev").ToString()], "true", debug: true);
+        PodmanResult run = RunPodman([_kind.Device("0dev").ToString()], "true", debug: true);
 
         Assert.NotEqual(0, run.ExitCode);
         Assert.Contains("invalid version \\\"0.6.0\\\"", run.Stderr, StringComparison.Ordinal);
@@ -260,7 +202,7 @@ public sealed class PodmanConformanceTests : IDisposable
         foreach (string[] order in new[] { new[] { "a", "b" }, ["b", "a"] })
         {
             string[] ids = [.. order.Select(n => _kind.Device(n).ToString())];
-            RunResult run = RunPodman(ids, "echo MODE=$MODE; echo SHARED=$SHARED; echo ONLY_A=$ONLY_A");
+            PodmanResult run = RunPodman(ids, "echo MODE=$MODE; echo SHARED=$SHARED; echo ONLY_A=$ONLY_A");
             Assert.Equal(0, run.ExitCode);
             ContainerEdits edits = registry.GetContainerEdits(ids);
             foreach (string name in new[] { "MODE", "SHARED", "ONLY_A" })
@@ -274,7 +216,7 @@ public sealed class PodmanConformanceTests : IDisposable
 
         // Two files in the same directory define "clash": podman cannot resolve it, and neither can the registry.
         string clash = _kind.Device("clash").ToString();
-        RunResult conflict = RunPodman([clash], "true");
+        PodmanResult conflict = RunPodman([clash], "true");
         Assert.NotEqual(0, conflict.ExitCode);
         Assert.Contains($"unresolvable CDI devices {clash}", conflict.Stderr, StringComparison.Ordinal);
         Assert.False(registry.TryGetDevice(clash, out _));

@@ -38,7 +38,7 @@ public sealed class GeneratedDriverTests(TemplateWorkspace workspace)
 
             var options = new DriverProcessOptions
             {
-                Command = Path.Combine(workspace.Solution, "src", "Acme.FpgaDriver", "bin", Repository.Configuration, "net10.0", "Acme.FpgaDriver.dll"),
+                Command = DriverAssembly,
                 RootDirectory = root,
                 Kubeconfig = api.WriteKubeconfig(Path.Combine(root, "kubeconfig")),
                 NodeName = "node-a",
@@ -56,17 +56,7 @@ public sealed class GeneratedDriverTests(TemplateWorkspace workspace)
             Assert.Equal(["fpga-0", "fpga-1", "fpga-2"], slice.Spec.Devices.Select(d => d.Name));
 
             // The demo workload's claim (with its opaque config), allocated by the scheduler's algorithm.
-            V1ResourceClaimTemplate template = KubernetesManifests.LoadLossless(File.ReadAllText(Path.Combine(Deployments, "demo", "claim-demo.yaml")), "claim-demo.yaml").OfType<V1ResourceClaimTemplate>().Single();
-            Resourcev1ResourceClaim claim = await client.ResourceV1.CreateNamespacedResourceClaimAsync(new Resourcev1ResourceClaim
-            {
-                ApiVersion = "resource.k8s.io/v1",
-                Kind = "ResourceClaim",
-                Metadata = new V1ObjectMeta { Name = "demo-dev", NamespaceProperty = "default" },
-                Spec = template.Spec.Spec,
-            }, "default", cancellationToken: timeout.Token);
-            var allocator = new Allocator([deviceClass], [slice]);
-            claim.Status = new V1ResourceClaimStatus { Allocation = Assert.Single(allocator.Allocate(new AllocationNode("node-a"), [claim], AllocatedState.FromClaims([]), timeout.Token)!) };
-            claim = await client.ResourceV1.ReplaceNamespacedResourceClaimStatusAsync(claim, "demo-dev", "default", cancellationToken: timeout.Token);
+            Resourcev1ResourceClaim claim = await AllocatedDemoClaimAsync(client, deviceClass, slice, timeout.Token);
 
             var prepared = (await plugin.PrepareAsync([claim], timeout.Token)).Claims[claim.Metadata.Uid];
             Assert.True(prepared.Error.Length == 0, prepared.Error);
@@ -88,6 +78,62 @@ public sealed class GeneratedDriverTests(TemplateWorkspace workspace)
             Assert.Equal(0, await driver.WaitForExitAsync(TimeSpan.FromSeconds(15)));
             Assert.False(File.Exists(plugin.Endpoint), driver.Output);
             Assert.False(File.Exists(plugin.RegistrationSocketPath), driver.Output);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_container_started_with_the_prepared_cdi_device_gets_what_the_driver_prepared()
+    {
+        // The generated driver writes into the directory podman reads (/var/run/cdi): a real runtime consumes the spec.
+        string root = Path.Combine("/tmp", "dra-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(root);
+        try
+        {
+            BusyboxPodman podman = BusyboxPodman.Create(root);
+            await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(Ct);
+            IKubernetes client = api.CreateClient();
+            await client.CoreV1.CreateNodeAsync(new V1Node { ApiVersion = "v1", Kind = "Node", Metadata = new V1ObjectMeta { Name = "node-a" } }, cancellationToken: Ct);
+            var options = new DriverProcessOptions
+            {
+                Command = DriverAssembly,
+                RootDirectory = root,
+                Kubeconfig = api.WriteKubeconfig(Path.Combine(root, "kubeconfig")),
+            };
+            options.Environment["CDI_ROOT"] = BusyboxPodman.SpecDirectory;
+            await using DriverProcess driver = DriverProcess.Start(options);
+            await using var kubelet = new FakeKubelet(driver.RegistrarDirectoryPath);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(60));
+            KubeletPluginConnection plugin = await kubelet.WaitForDriverAsync(TemplateWorkspace.DriverName, timeout.Token);
+            V1ResourceSlice slice = await WaitForSliceAsync(client, timeout.Token);
+
+            Resourcev1ResourceClaim claim = await AllocatedDemoClaimAsync(client, RenderedChart().OfType<V1DeviceClass>().Single(), slice, timeout.Token);
+            var prepared = (await plugin.PrepareAsync([claim], timeout.Token)).Claims[claim.Metadata.Uid];
+            Assert.True(prepared.Error.Length == 0, prepared.Error);
+            string cdiId = Assert.Single(Assert.Single(prepared.Devices).CdiDeviceIds);
+            try
+            {
+                PodmanResult run = podman.Run([cdiId], "env | sort");
+                Assert.True(run.ExitCode == 0, $"{run.CommandLine}\n{run.Stdout}\n{run.Stderr}");
+                string[] env = run.Stdout.Split('\n');
+                Assert.Contains("FPGA_0_PROFILE=Performance", env);
+                Assert.Contains("FPGA_0=fpga-0", env);
+                Assert.Contains($"DRA_RESOURCE_CLAIM_UID={claim.Metadata.Uid}", env);
+                Assert.Contains("DRA_RESOURCE_DRIVER_NAME=fpga.acme.com", env);
+            }
+            finally
+            {
+                Assert.Equal(string.Empty, (await plugin.UnprepareAsync([claim], timeout.Token)).Claims[claim.Metadata.Uid].Error);
+            }
+
+            // Unprepared: the runtime no longer knows the device.
+            PodmanResult after = podman.Run([cdiId], "true");
+            Assert.NotEqual(0, after.ExitCode);
+            Assert.Contains("unresolvable CDI devices", after.Stderr, StringComparison.Ordinal);
         }
         finally
         {
@@ -162,6 +208,24 @@ public sealed class GeneratedDriverTests(TemplateWorkspace workspace)
         string[] runs = [.. workflow.Documents[0].AllNodes.OfType<YamlMappingNode>().SelectMany(m => m.Children).Where(c => c.Key.ToString() == "run").Select(c => c.Value.ToString())];
         Assert.Contains("dotnet test --no-build", runs);
         Assert.Contains("helm lint deployments/helm/acme-fpgadriver", runs);
+    }
+
+    private string DriverAssembly => Path.Combine(workspace.Solution, "src", "Acme.FpgaDriver", "bin", Repository.Configuration, "net10.0", "Acme.FpgaDriver.dll");
+
+    /// <summary>The demo workload's claim (with its opaque config), allocated by the scheduler's algorithm.</summary>
+    private async Task<Resourcev1ResourceClaim> AllocatedDemoClaimAsync(IKubernetes client, V1DeviceClass deviceClass, V1ResourceSlice slice, CancellationToken ct)
+    {
+        V1ResourceClaimTemplate template = KubernetesManifests.LoadLossless(File.ReadAllText(Path.Combine(Deployments, "demo", "claim-demo.yaml")), "claim-demo.yaml").OfType<V1ResourceClaimTemplate>().Single();
+        Resourcev1ResourceClaim claim = await client.ResourceV1.CreateNamespacedResourceClaimAsync(new Resourcev1ResourceClaim
+        {
+            ApiVersion = "resource.k8s.io/v1",
+            Kind = "ResourceClaim",
+            Metadata = new V1ObjectMeta { Name = "demo-dev", NamespaceProperty = "default" },
+            Spec = template.Spec.Spec,
+        }, "default", cancellationToken: ct);
+        var allocator = new Allocator([deviceClass], [slice]);
+        claim.Status = new V1ResourceClaimStatus { Allocation = Assert.Single(allocator.Allocate(new AllocationNode("node-a"), [claim], AllocatedState.FromClaims([]), ct)!) };
+        return await client.ResourceV1.ReplaceNamespacedResourceClaimStatusAsync(claim, "demo-dev", "default", cancellationToken: ct);
     }
 
     private List<object> RenderedChart() =>
