@@ -81,19 +81,23 @@ public sealed class TemplateTests(TemplateWorkspace workspace)
     }
 
     [Theory]
-    [InlineData("Fpga.Acme.com")]
-    [InlineData("a-very-long-driver-name-that-goes-on.and-on-and-on.example-company.com")]
-    [InlineData("fpga_acme.com")]
-    [InlineData("-fpga.acme.com")]
-    [InlineData("fpga..acme.com")]
-    public async Task A_driver_name_Kubernetes_would_refuse_generates_nothing_and_says_why(string driverName)
+    [InlineData("--driver-name", "Fpga.Acme.com", "--driver-name must be a lowercase DNS subdomain")]
+    [InlineData("--driver-name", "a-very-long-driver-name-that-goes-on.and-on-and-on.example-company.com", "--driver-name must be a lowercase DNS subdomain")]
+    [InlineData("--driver-name", "fpga_acme.com", "--driver-name must be a lowercase DNS subdomain")]
+    [InlineData("--driver-name", "-fpga.acme.com", "--driver-name must be a lowercase DNS subdomain")]
+    [InlineData("--driver-name", "fpga..acme.com", "--driver-name must be a lowercase DNS subdomain")]
+    [InlineData("--device-kind", "FPGA", "--device-kind must be a lowercase DNS label")]
+    [InlineData("--device-count", "500", "--device-count must be a number from 0 to 128")]
+    [InlineData("--cdi-vendor", "bad!vendor", "--cdi-vendor must be letters, digits")]
+    [InlineData("--cdi-class", "a.b", "--cdi-class must be letters, digits")]
+    public async Task A_parameter_the_driver_could_not_use_generates_nothing_and_says_why(string option, string value, string message)
     {
-        string name = "Bad" + Math.Abs(driverName.GetHashCode(StringComparison.Ordinal)).ToString(CultureInfo.InvariantCulture);
+        string name = "Bad" + Math.Abs(HashCode.Combine(option, value)).ToString(CultureInfo.InvariantCulture);
 
-        CommandResult result = await workspace.NewAsync(name, "--driver-name", driverName, "--no-restore");
+        CommandResult result = await workspace.NewAsync(name, option, value, "--no-restore");
 
         Assert.Equal(105, result.ExitCode); // the templating engine's "post action failed"
-        Assert.Contains("ERROR: nothing was generated: --driver-name must be a lowercase DNS subdomain", result.Output, StringComparison.Ordinal);
+        Assert.Contains($"ERROR: nothing was generated: {message}", result.Output, StringComparison.Ordinal);
         string output = Path.Combine(workspace.Feed.WorkDirectory, name);
         Assert.Empty(Directory.Exists(output) ? Directory.GetFileSystemEntries(output) : []);
     }
