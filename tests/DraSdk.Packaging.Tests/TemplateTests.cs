@@ -44,7 +44,7 @@ public sealed class TemplateTests(TemplateWorkspace workspace)
             "global.json",
             "src/Acme.FpgaDriver/Acme.FpgaDriver.csproj", "src/Acme.FpgaDriver/Config/DeviceConfig.cs", "src/Acme.FpgaDriver/Devices/DevicePublisher.cs",
             "src/Acme.FpgaDriver/Devices/FakeDeviceDiscovery.cs", "src/Acme.FpgaDriver/Driver/NodeDriver.cs", "src/Acme.FpgaDriver/DriverHosting.cs",
-            "src/Acme.FpgaDriver/DriverInfo.cs", "src/Acme.FpgaDriver/Local/LocalDemo.cs", "src/Acme.FpgaDriver/Local/LocalNode.cs", "src/Acme.FpgaDriver/Program.cs",
+            "src/Acme.FpgaDriver/DriverInfo.cs", "src/Acme.FpgaDriver/Local/LocalDemo.cs", "src/Acme.FpgaDriver/Program.cs",
             "tests/Acme.FpgaDriver.Tests/Acme.FpgaDriver.Tests.csproj", "tests/Acme.FpgaDriver.Tests/DriverTests.cs",
         ];
         Assert.Equal(expected.Order(StringComparer.Ordinal), files);

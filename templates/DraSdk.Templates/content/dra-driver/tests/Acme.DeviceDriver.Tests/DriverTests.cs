@@ -1,5 +1,4 @@
 using Acme.DeviceDriver.Config;
-using Acme.DeviceDriver.Local;
 using DraSdk.Checkpoint;
 using DraSdk.Testing;
 using k8s.Models;
@@ -10,14 +9,16 @@ using V1 = DraSdk.Kubelet.Api.Dra.V1;
 namespace Acme.DeviceDriver.Tests;
 
 /// <summary>
-/// The driver through a fake kubelet over its real Unix sockets, with claims from an in-memory API server and allocated
-/// by DraSdk's allocator (see <see cref="LocalNode"/>). No cluster, no root.
+/// The driver through a fake kubelet over its real Unix sockets, with claims from an in-memory API server allocated by
+/// DraSdk's copy of the scheduler's allocator (DraSdk.Testing's <see cref="LocalNode"/>). No cluster, no root.
 /// </summary>
 public sealed class DriverTests : IAsyncLifetime
 {
     private static readonly string Index = $"device.attributes['{DriverInfo.DriverName}'].index";
-    private static readonly string[] DeviceNames = [.. Enumerable.Range(0, LocalNode.DeviceCount).Select(i => $"{DriverInfo.DeviceKind}-{i}")];
-    private readonly string _root = LocalNode.NewRoot();
+    /// <summary>The driver's default device count, but at least two: some tests need two devices.</summary>
+    private static readonly int DeviceCount = Math.Max(DriverInfo.DefaultDeviceCount, 2);
+    private static readonly string[] DeviceNames = [.. Enumerable.Range(0, DeviceCount).Select(i => $"{DriverInfo.DeviceKind}-{i}")];
+    private readonly string _root = LocalNode.NewRootDirectory();
     private InMemoryKubernetesApiServer _api = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -30,15 +31,23 @@ public sealed class DriverTests : IAsyncLifetime
         Directory.Delete(_root, recursive: true);
     }
 
+    /// <summary>Starts the driver as the DaemonSet would, on a node of this machine; a second start is a restart.</summary>
+    private Task<LocalNode> StartNodeAsync()
+    {
+        var options = new LocalNodeOptions { ApiServer = _api, DriverName = DriverInfo.DriverName, RootDirectory = _root, ConfigureHost = b => b.AddDeviceDriver() };
+        options.Configuration["NUM_DEVICES"] = DeviceCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return LocalNode.StartAsync(options, Ct);
+    }
+
     [Fact]
     public async Task Registers_and_publishes_its_devices_in_a_resource_slice()
     {
-        await using var node = await LocalNode.StartAsync(_api, _root, cancellationToken: Ct);
+        await using var node = await StartNodeAsync();
 
         V1ResourceSlice slice = await node.WaitForResourceSliceAsync(Ct);
 
         Assert.Contains("v1.DRAPlugin", node.Plugin.SupportedVersions);
-        Assert.Equal(LocalNode.NodeName, slice.Spec.NodeName);
+        Assert.Equal(node.NodeName, slice.Spec.NodeName);
         Assert.Equal(DeviceNames, slice.Spec.Devices.Select(d => d.Name));
         Assert.All(slice.Spec.Devices, d => Assert.NotNull(d.Attributes["uuid"].StringValue));
     }
@@ -46,7 +55,7 @@ public sealed class DriverTests : IAsyncLifetime
     [Fact]
     public async Task Reports_its_devices_healthy_on_the_health_stream()
     {
-        await using var node = await LocalNode.StartAsync(_api, _root, cancellationToken: Ct);
+        await using var node = await StartNodeAsync();
 
         await using IAsyncEnumerator<HV1.NodeWatchResourcesResponse> stream = node.Plugin.WatchHealthAsync(Ct).GetAsyncEnumerator(Ct);
         Assert.True(await stream.MoveNextAsync());
@@ -58,7 +67,7 @@ public sealed class DriverTests : IAsyncLifetime
     [Fact]
     public async Task Prepare_writes_a_cdi_spec_and_returns_its_device_ids()
     {
-        await using var node = await LocalNode.StartAsync(_api, _root, cancellationToken: Ct);
+        await using var node = await StartNodeAsync();
         Resourcev1ResourceClaim claim = await node.CreateAndAllocateClaimAsync("one", $"{Index} == 1", cancellationToken: Ct);
 
         V1.NodePrepareResourceResponse result = (await node.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid];
@@ -78,7 +87,7 @@ public sealed class DriverTests : IAsyncLifetime
     [Fact]
     public async Task Unprepare_removes_the_cdi_spec_and_is_idempotent()
     {
-        await using var node = await LocalNode.StartAsync(_api, _root, cancellationToken: Ct);
+        await using var node = await StartNodeAsync();
         Resourcev1ResourceClaim claim = await node.CreateAndAllocateClaimAsync("two", cancellationToken: Ct);
         Assert.Equal(string.Empty, (await node.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Error);
 
@@ -95,7 +104,7 @@ public sealed class DriverTests : IAsyncLifetime
     {
         Resourcev1ResourceClaim claim;
         string[] ids;
-        await using (var node = await LocalNode.StartAsync(_api, _root, cancellationToken: Ct))
+        await using (var node = await StartNodeAsync())
         {
             claim = await node.CreateAndAllocateClaimAsync("three", cancellationToken: Ct);
             ids = [.. Assert.Single((await node.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Devices).CdiDeviceIds];
@@ -104,7 +113,7 @@ public sealed class DriverTests : IAsyncLifetime
         // A reboot also empties /var/run/cdi (a tmpfs): the driver re-creates the spec from its checkpoint.
         Directory.Delete(Path.Combine(_root, "cdi"), recursive: true);
 
-        await using (var node = await LocalNode.StartAsync(_api, _root, cancellationToken: Ct))
+        await using (var node = await StartNodeAsync())
         {
             Assert.Single(Directory.GetFiles(node.CdiRoot));
             V1.NodePrepareResourceResponse again = (await node.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid];
@@ -119,7 +128,7 @@ public sealed class DriverTests : IAsyncLifetime
     [Fact]
     public async Task A_failed_cdi_write_leaves_nothing_behind_and_the_kubelets_retry_succeeds()
     {
-        await using var node = await LocalNode.StartAsync(_api, _root, cancellationToken: Ct);
+        await using var node = await StartNodeAsync();
         Resourcev1ResourceClaim claim = await node.CreateAndAllocateClaimAsync("unlucky", cancellationToken: Ct);
         if (Directory.Exists(node.CdiRoot))
         {
@@ -146,7 +155,7 @@ public sealed class DriverTests : IAsyncLifetime
     {
         config = config.Replace("APIVERSION", DeviceConfig.ApiVersionValue, StringComparison.Ordinal);
         expected = expected.Replace("APIVERSION", DeviceConfig.ApiVersionValue, StringComparison.Ordinal);
-        await using var node = await LocalNode.StartAsync(_api, _root, cancellationToken: Ct);
+        await using var node = await StartNodeAsync();
         Resourcev1ResourceClaim bad = await node.CreateAndAllocateClaimAsync("bad", configJson: config, cancellationToken: Ct);
         Resourcev1ResourceClaim good = await node.CreateAndAllocateClaimAsync("good", cancellationToken: Ct);
 
@@ -160,11 +169,11 @@ public sealed class DriverTests : IAsyncLifetime
     [Fact]
     public async Task A_device_that_does_not_exist_on_the_node_is_reported()
     {
-        await using var node = await LocalNode.StartAsync(_api, _root, cancellationToken: Ct);
+        await using var node = await StartNodeAsync();
         Resourcev1ResourceClaim claim = await node.CreateClaimAllocatedToAsync("ghost", $"{DriverInfo.DeviceKind}-99", Ct);
 
         string error = (await node.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Error;
 
-        Assert.Equal($"device {LocalNode.NodeName}/{DriverInfo.DeviceKind}-99 of request req does not exist on this node", error);
+        Assert.Equal($"device {node.NodeName}/{DriverInfo.DeviceKind}-99 of request req does not exist on this node", error);
     }
 }

@@ -2,15 +2,17 @@ using System.Diagnostics;
 using DraSdk.Cdi;
 using DraSdk.Testing;
 using k8s.Models;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using V1 = DraSdk.Kubelet.Api.Dra.V1;
 
 namespace Acme.DeviceDriver.Local;
 
 /// <summary>
-/// <c>dotnet run -- demo</c>: the driver end to end on this machine, no cluster needed. The fake kubelet registers it,
-/// its ResourceSlice is published, a claim with an opaque configuration is allocated by DraSdk's allocator, prepared
-/// (the CDI spec is shown) and unprepared.
+/// <c>dotnet run -- demo</c>: the driver end to end on this machine, no cluster needed (DraSdk.Testing's
+/// <see cref="LocalNode"/>: a fake kubelet and an in-memory API server). The kubelet registers the driver, its
+/// ResourceSlice is published, a claim with an opaque configuration is allocated by DraSdk's copy of the scheduler's
+/// allocator, prepared (the CDI spec is shown) and unprepared.
 /// </summary>
 internal static class LocalDemo
 {
@@ -20,13 +22,23 @@ internal static class LocalDemo
         void Step(string text) => output.WriteLine($"[{clock.Elapsed.TotalSeconds,5:F2}s] {text}");
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         CancellationToken ct = timeout.Token;
-        string root = LocalNode.NewRoot();
+        string root = LocalNode.NewRootDirectory();
         try
         {
             await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(ct);
             Step($"In-memory Kubernetes API server on {api.BaseAddress}");
             LogLevel level = args.Contains("--verbose") ? LogLevel.Debug : LogLevel.Warning;
-            await using LocalNode node = await LocalNode.StartAsync(api, root, b => b.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(level), ct);
+            await using LocalNode node = await LocalNode.StartAsync(new LocalNodeOptions
+            {
+                ApiServer = api,
+                DriverName = DriverInfo.DriverName,
+                RootDirectory = root,
+                ConfigureHost = builder =>
+                {
+                    builder.AddDeviceDriver();
+                    builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(level);
+                },
+            }, ct);
             Step($"Driver {DriverInfo.DriverName} registered by the fake kubelet: endpoint {node.Plugin.Endpoint}, DRA {node.Plugin.DraVersion}");
 
             V1ResourceSlice slice = await node.WaitForResourceSliceAsync(ct);
@@ -36,7 +48,8 @@ internal static class LocalDemo
                 output.WriteLine($"         {device.Name}: {string.Join(", ", device.Attributes.Select(a => $"{a.Key}={a.Value.IntValue?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? a.Value.StringValue}"))}");
             }
 
-            string selector = $"device.attributes['{DriverInfo.DriverName}'].index == 1";
+            // The last device, chosen by attribute as a user's claim would choose it.
+            string selector = $"device.attributes['{DriverInfo.DriverName}'].index == {slice.Spec.Devices.Count - 1}";
             Resourcev1ResourceClaim claim = await node.CreateAndAllocateClaimAsync(
                 "demo", selector, $$"""{"apiVersion":"{{Config.DeviceConfig.ApiVersionValue}}","kind":"DeviceConfig","profile":"Performance"}""", ct);
             V1DeviceRequestAllocationResult allocated = claim.Status.Allocation.Devices.Results[0];
