@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.RegularExpressions;
 using k8s.Models;
 
@@ -69,6 +70,63 @@ public sealed partial class StandardDeviceAttributes
         return new V1DeviceAttribute { StringValue = parts[devices + 1] };
     }
 
+    /// <summary>
+    /// The PCIe root attribute, or false where it cannot be known — a device missing from sysfs, or one whose link does
+    /// not lead to a PCI root, as in many VMs and containers. Leave the attribute out then: a wrong root would let the
+    /// scheduler pair devices that are not close.
+    /// </summary>
+    /// <param name="pciBusId">The address, such as <c>0000:3b:00.0</c>.</param>
+    /// <param name="attribute">The attribute, when found.</param>
+    /// <exception cref="ArgumentException">The address is not in the form <c>dddd:bb:dd.f</c>.</exception>
+    public bool TryGetPcieRoot(string pciBusId, [NotNullWhen(true)] out V1DeviceAttribute? attribute)
+    {
+        CheckAddress(pciBusId);
+        try
+        {
+            attribute = PcieRoot(pciBusId);
+            return true;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+            attribute = null;
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// A PCI address as other tools print it, in the form <see cref="PciBusIdName"/> needs (<c>dddd:bb:dd.f</c>, lower
+    /// case): accepts upper case, surrounding white space, and the 8-digit domain of NVML and others
+    /// (<c>00000000:3B:00.0</c> → <c>0000:3b:00.0</c>) when its upper half is zero; null for anything else.
+    /// </summary>
+    /// <param name="address">The address as reported.</param>
+    /// <returns>The normalized address, or null when it is not a PCI address the attribute can carry.</returns>
+    public static string? NormalizePciBusId(string? address)
+    {
+        if (address is null)
+        {
+            return null;
+        }
+
+        Match m = LooseAddressPattern().Match(address.Trim().ToLowerInvariant());
+        if (!m.Success)
+        {
+            return null;
+        }
+
+        string domain = m.Groups["domain"].Value;
+        if (domain.Length == 8)
+        {
+            if (!domain.StartsWith("0000", StringComparison.Ordinal))
+            {
+                return null; // a 32-bit domain the 4-digit form cannot carry
+            }
+
+            domain = domain[4..];
+        }
+
+        return $"{domain}:{m.Groups["rest"].Value}";
+    }
+
     /// <summary>Adds <see cref="PciBusIdName"/> and <see cref="PcieRootName"/> for <paramref name="pciBusId"/> to <paramref name="attributes"/>.</summary>
     /// <param name="attributes">A device's attributes.</param>
     /// <param name="pciBusId">The address, such as <c>0000:3b:00.0</c>.</param>
@@ -93,4 +151,7 @@ public sealed partial class StandardDeviceAttributes
 
     [GeneratedRegex("^pci[0-9a-f]{4}:[0-9a-f]{2}$")]
     private static partial Regex RootPattern();
+
+    [GeneratedRegex("^(?<domain>[0-9a-f]{4}|[0-9a-f]{8}):(?<rest>[0-9a-f]{2}:[0-1][0-9a-f]\\.[0-7])$")]
+    private static partial Regex LooseAddressPattern();
 }

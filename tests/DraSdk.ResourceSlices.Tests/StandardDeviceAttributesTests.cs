@@ -41,5 +41,31 @@ public sealed class StandardDeviceAttributesTests : IDisposable
         Assert.Contains("not under a PCI root", Assert.Throws<InvalidOperationException>(() => sysfs.PcieRoot("0000:99:00.0")).Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void TryGetPcieRoot_leaves_the_attribute_out_where_sysfs_cannot_tell()
+    {
+        var sysfs = new StandardDeviceAttributes(_sys);
+
+        Assert.True(sysfs.TryGetPcieRoot("0000:3b:00.0", out V1DeviceAttribute? root));
+        Assert.Equal("pci0000:3a", root.StringValue);
+        Assert.False(sysfs.TryGetPcieRoot("0000:3c:00.0", out _));
+        Assert.False(sysfs.TryGetPcieRoot("0000:99:00.0", out _));
+        Assert.False(new StandardDeviceAttributes(Path.Combine(_sys, "no-such-sysfs")).TryGetPcieRoot("0000:3b:00.0", out _));
+        Assert.Throws<ArgumentException>(() => sysfs.TryGetPcieRoot("3b:00.0", out _));
+    }
+
+    [Theory]
+    [InlineData("0000:3b:00.0", "0000:3b:00.0")]
+    [InlineData("00000000:3B:00.0", "0000:3b:00.0")]
+    [InlineData(" 0000:18:1F.7\n", "0000:18:1f.7")]
+    [InlineData("00010000:3b:00.0", null)]
+    [InlineData("3b:00.0", null)]
+    [InlineData("0000:3b:00.8", null)]
+    [InlineData("0000:3b:20.0", null)]
+    [InlineData("", null)]
+    [InlineData(null, null)]
+    public void Addresses_from_other_tools_are_normalized_or_refused(string? reported, string? expected) =>
+        Assert.Equal(expected, StandardDeviceAttributes.NormalizePciBusId(reported));
+
     public void Dispose() => Directory.Delete(_sys, recursive: true);
 }

@@ -105,7 +105,7 @@ public sealed class SnapshotAndDiscoveryTests
     [InlineData("0000:DB:00.0", "0000:db:00.0")]
     [InlineData("00010000:01:00.0", null)]
     [InlineData("garbage", null)]
-    public void Pci_bus_ids_take_the_kubernetes_form(string nvml, string? expected) => Assert.Equal(expected, NvidiaAttributes.PciBusId(nvml));
+    public void Pci_bus_ids_take_the_kubernetes_form(string nvml, string? expected) => Assert.Equal(expected, DraSdk.ResourceSlices.StandardDeviceAttributes.NormalizePciBusId(nvml));
 
     [Theory]
     [InlineData(14, "Nvidia")]

@@ -1,4 +1,5 @@
 using System.Globalization;
+using DraSdk.ResourceSlices;
 using k8s.Models;
 using NvidiaGpuDriver.Nvml;
 
@@ -41,8 +42,8 @@ internal sealed record DiscoveryResult(NvmlSnapshot Snapshot, IReadOnlyList<Allo
 /// </summary>
 internal static class DeviceDiscovery
 {
-    public const string PciBusIdAttribute = "resource.kubernetes.io/pciBusID";
-    public const string PcieRootAttribute = "resource.kubernetes.io/pcieRoot";
+    public const string PciBusIdAttribute = StandardDeviceAttributes.PciBusIdName;
+    public const string PcieRootAttribute = StandardDeviceAttributes.PcieRootName;
 
     public static DiscoveryResult Discover(NvmlSnapshot snapshot, string sysfsRoot)
     {
@@ -190,12 +191,12 @@ internal static class DeviceDiscovery
         }
 
         Answer<string> bus = gpu.PciBusId;
-        if (bus.HasValue && NvidiaAttributes.PciBusId(bus.Value) is { } pciBusId)
+        if (bus.HasValue && StandardDeviceAttributes.NormalizePciBusId(bus.Value) is { } pciBusId)
         {
-            attributes[PciBusIdAttribute] = Str(pciBusId);
-            if (NvidiaAttributes.PcieRoot(sysfsRoot, pciBusId) is { } root)
+            attributes[PciBusIdAttribute] = StandardDeviceAttributes.PciBusId(pciBusId);
+            if (new StandardDeviceAttributes(sysfsRoot).TryGetPcieRoot(pciBusId, out V1DeviceAttribute? root))
             {
-                attributes[PcieRootAttribute] = Str(root);
+                attributes[PcieRootAttribute] = root;
             }
         }
         else
