@@ -34,6 +34,17 @@ public sealed class DriverResources
             },
         };
     }
+
+    /// <summary>
+    /// Checks the resources as the publisher does before it writes anything — names, the API server's limits
+    /// (attributes, capacities, values, taints, counters), duplicates, and what a node-local or a network-attached
+    /// publisher may publish — without a publisher or an API server: for unit tests of a driver's discovery.
+    /// </summary>
+    /// <param name="driverName">The driver's name.</param>
+    /// <param name="nodeName">The node of a node-local publisher; null for the pools of a network-attached publisher.</param>
+    /// <exception cref="ArgumentException">Something is not valid; the message names every problem and where, e.g.
+    /// <c>pool 'node-a', slice 0, device 'gpu-1', attribute 'model': the string value is 70 characters long, more than the 64 allowed</c>.</exception>
+    public void Validate(string driverName, string? nodeName) => Internal.ResourceValidation.Validate(this, driverName, nodeName);
 }
 
 /// <summary>A resource pool: the devices and shared counters published under one pool name, in one or more slices.</summary>

@@ -62,6 +62,19 @@ public sealed class LimitsTests
     }
 
     [Fact]
+    public void Validate_checks_resources_as_the_publisher_does_without_a_publisher()
+    {
+        var good = new V1Device { Name = "gpu-0", Attributes = new Dictionary<string, V1DeviceAttribute> { ["model"] = new() { StringValue = "A100" } } };
+        var bad = new V1Device { Name = "gpu-1", Attributes = new Dictionary<string, V1DeviceAttribute> { ["model"] = new() { StringValue = new string('x', 70) } } };
+
+        DriverResources.ForNode("node-a", [good]).Validate("gpu.example.com", "node-a");
+        ArgumentException error = Assert.Throws<ArgumentException>(() => DriverResources.ForNode("node-a", [good, bad]).Validate("gpu.example.com", "node-a"));
+
+        Assert.Contains("pool 'node-a', slice 0, device 'gpu-1', attribute 'model': the string value is 70 characters long, more than the 64 allowed", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("gpu-0", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_slice_the_server_would_reject_as_too_big_is_split_instead()
     {
         await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(TestContext.Current.CancellationToken);
