@@ -96,6 +96,10 @@ internal static class CliApp
         try
         {
             options = Options.Parse(args[1..], command);
+            if (!options.Help && command is ("allocate" or "explain") && options.Node is null)
+            {
+                throw new InputException("--node is required");
+            }
         }
         catch (InputException e)
         {
@@ -130,6 +134,7 @@ internal static class CliApp
         {
             throw new InputException("--node is required");
         }
+
         var input = InputSet.Load(options.Files);
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var node in input.Nodes.Where(n => n.Object.Metadata.Name == options.Node))

@@ -213,6 +213,15 @@ public sealed class CliTests : IDisposable
         Assert.Contains(expected, stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_missing_node_is_a_usage_error_with_the_help_hint()
+    {
+        var (code, _, stderr) = Run(["explain", "-f", "x.yaml"]);
+
+        Assert.Equal(2, code);
+        Assert.Equal(["error: --node is required", "Run 'dra explain --help' for usage."], stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+    }
+
     [Theory]
     [InlineData("--help")]
     [InlineData("allocate", "--help")]
