@@ -112,9 +112,13 @@ public sealed class LifecycleTests
         }
 
         Resourcev1ResourceClaim claim = await first.CreateAllocatedClaimAsync("shared", ("gpu", "gpu.example.com", "gpu-0"));
-        using var a = UnixSocketChannel.Create(Path.Combine(first.PluginDataDirectory, "dra-11111111-aaaa-4000-8000-00000000000a.sock"));
-        using var b = UnixSocketChannel.Create(Path.Combine(first.PluginDataDirectory, "dra-22222222-bbbb-4000-8000-00000000000b.sock"));
-        var clients = new[] { new Kubelet.Api.Dra.V1.DRAPlugin.DRAPluginClient(a), new Kubelet.Api.Dra.V1.DRAPlugin.DRAPluginClient(b) };
+
+        // The kubelet registers the old pod's instance, then the new pod's beside it.
+        KubeletPluginConnection old = await first.RegisterAsync();
+        KubeletPluginConnection @new = await first.Kubelet.WaitForNewInstanceAsync(DriverHost.DriverName, Ct);
+        Assert.Equal(Path.Combine(first.PluginDataDirectory, "dra-11111111-aaaa-4000-8000-00000000000a.sock"), old.Endpoint);
+        Assert.Equal(Path.Combine(first.PluginDataDirectory, "dra-22222222-bbbb-4000-8000-00000000000b.sock"), @new.Endpoint);
+        var clients = new[] { old.DraV1, @new.DraV1 };
 
         var calls = Enumerable.Range(0, 8).Select(i =>
         {

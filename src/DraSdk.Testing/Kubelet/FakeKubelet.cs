@@ -50,10 +50,28 @@ public sealed class FakeKubelet : IAsyncDisposable
     /// </summary>
     /// <param name="driverName">The driver name to wait for.</param>
     /// <param name="cancellationToken">Stops waiting; combine with a timeout.</param>
-    public async Task<KubeletPluginConnection> WaitForDriverAsync(string driverName, CancellationToken cancellationToken = default)
+    public Task<KubeletPluginConnection> WaitForDriverAsync(string driverName, CancellationToken cancellationToken = default) =>
+        WaitAsync(driverName, onlyNewSockets: false, cancellationToken);
+
+    /// <summary>
+    /// Waits for a registration socket of <paramref name="driverName"/> that this kubelet has not registered yet — the
+    /// new pod of a rolling update, started beside the old one — registers it and returns a connection to its DRA
+    /// service, as the kubelet switches to the newest registration of a driver.
+    /// </summary>
+    /// <param name="driverName">The driver name to wait for.</param>
+    /// <param name="cancellationToken">Stops waiting; combine with a timeout.</param>
+    public Task<KubeletPluginConnection> WaitForNewInstanceAsync(string driverName, CancellationToken cancellationToken = default) =>
+        WaitAsync(driverName, onlyNewSockets: true, cancellationToken);
+
+    private async Task<KubeletPluginConnection> WaitAsync(string driverName, bool onlyNewSockets, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(driverName);
         var othersSockets = new HashSet<string>(StringComparer.Ordinal);
+        if (onlyNewSockets)
+        {
+            othersSockets.UnionWith(Plugins.Select(p => p.RegistrationSocketPath));
+        }
+
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
