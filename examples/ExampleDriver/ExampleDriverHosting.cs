@@ -14,7 +14,7 @@ namespace ExampleDriver;
 /// <summary>How the example driver is composed on the generic host; the same for the DaemonSet and the demo.</summary>
 internal static class ExampleDriverHosting
 {
-    public static IHostApplicationBuilder AddExampleDriver(this IHostApplicationBuilder builder, Action<DraDriverOptions>? configure = null)
+    public static IHostApplicationBuilder AddExampleDriver(this IHostApplicationBuilder builder)
     {
         IConfiguration config = builder.Configuration;
         var options = new ExampleDriverOptions();
@@ -50,7 +50,6 @@ internal static class ExampleDriverHosting
             {
                 o.DriverName = ExampleDriverOptions.DriverName;
                 o.NodeName ??= options.NodeName;
-                configure?.Invoke(o);
             })
             .AddDeviceHealth<DeviceHealthTracker>()
             .AddResourceSlicePublisher();

@@ -17,7 +17,7 @@ namespace NvidiaGpuDriver;
 /// <summary>How the NVIDIA driver is composed on the generic host; the same for the DaemonSet, the tests and the demo.</summary>
 internal static class NvidiaDriverHosting
 {
-    public static IHostApplicationBuilder AddNvidiaGpuDriver(this IHostApplicationBuilder builder, Action<DraDriverOptions>? configure = null)
+    public static IHostApplicationBuilder AddNvidiaGpuDriver(this IHostApplicationBuilder builder)
     {
         IConfiguration config = builder.Configuration;
         IServiceCollection services = builder.Services;
@@ -49,8 +49,6 @@ internal static class NvidiaDriverHosting
             {
                 o.DriverName = NvidiaDriverOptions.DriverName;
                 o.NodeName ??= config["NODE_NAME"] is { Length: > 0 } node ? node : Environment.MachineName.ToLowerInvariant();
-
-                configure?.Invoke(o);
             })
             .AddDeviceHealth<DeviceHealthTracker>()
             .AddResourceSlicePublisher();

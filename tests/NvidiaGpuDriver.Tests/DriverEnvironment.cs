@@ -2,7 +2,6 @@ using DraSdk.Checkpoint;
 using DraSdk.Testing;
 using k8s;
 using k8s.Models;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using NvidiaGpuDriver.Driver;
@@ -10,39 +9,37 @@ using NvidiaGpuDriver.Nvml;
 
 namespace NvidiaGpuDriver.Tests;
 
-/// <summary>The driver on a host in this process, in replay mode, with a fake kubelet and an in-memory API server.</summary>
+/// <summary>
+/// The driver in replay mode on a <see cref="LocalNode"/> (a host in this process, a fake kubelet, an in-memory API
+/// server), with a fake node's device nodes and driver installation under the root.
+/// </summary>
 internal sealed class DriverEnvironment : IAsyncDisposable
 {
-    private readonly bool _ownsApi;
+    private readonly InMemoryKubernetesApiServer? _ownedApi;
     private readonly TempRoot? _ownedRoot;
 
-    private DriverEnvironment(IHost host, InMemoryKubernetesApiServer api, KubeletPluginConnection plugin, FakeKubelet kubelet, string root, bool ownsApi, TempRoot? ownedRoot)
+    private DriverEnvironment(LocalNode node, string root, InMemoryKubernetesApiServer? ownedApi, TempRoot? ownedRoot)
     {
-        Host = host;
-        Api = api;
-        Plugin = plugin;
-        Kubelet = kubelet;
+        Node = node;
         Root = root;
-        _ownsApi = ownsApi;
+        _ownedApi = ownedApi;
         _ownedRoot = ownedRoot;
-        Client = api.CreateClient();
     }
 
-    public IHost Host { get; }
+    /// <summary>The driver's host, the fake kubelet and the API server's client.</summary>
+    public LocalNode Node { get; }
 
-    public InMemoryKubernetesApiServer Api { get; }
+    public IHost Host => Node.Host;
 
-    public IKubernetes Client { get; }
+    public IKubernetes Client => Node.Client;
 
-    public KubeletPluginConnection Plugin { get; }
-
-    public FakeKubelet Kubelet { get; }
+    public KubeletPluginConnection Plugin => Node.Plugin;
 
     public string Root { get; }
 
-    public string CdiRoot => Path.Combine(Root, "cdi");
+    public string CdiRoot => Node.CdiRoot;
 
-    public string MpsRoot => Path.Combine(Root, "plugins", "gpu.nvidia.com", "mps");
+    public string MpsRoot => Path.Combine(Node.PluginsDirectoryPath, "gpu.nvidia.com", "mps");
 
     public ReplayDeviceSource Source => (ReplayDeviceSource)Host.Services.GetRequiredService<IGpuDeviceSource>();
 
@@ -68,59 +65,40 @@ internal sealed class DriverEnvironment : IAsyncDisposable
 
     public static async Task<DriverEnvironment> StartAsync(string snapshot, TempRoot? root = null, InMemoryKubernetesApiServer? api = null, string? bootIdPath = null, bool fakeNode = true, Dictionary<string, string?>? settings = null)
     {
-        TempRoot? owned = root is null ? new TempRoot() : null;
-        root ??= owned!;
-        bool ownsApi = api is null;
-        api ??= await InMemoryKubernetesApiServer.StartAsync();
-        IKubernetes client = api.CreateClient();
-        try
-        {
-            await client.CoreV1.CreateNodeAsync(new V1Node { ApiVersion = "v1", Kind = "Node", Metadata = new V1ObjectMeta { Name = "node-a" } });
-        }
-        catch (k8s.Autorest.HttpOperationException)
-        {
-            // already there
-        }
-
+        TempRoot? ownedRoot = root is null ? new TempRoot() : null;
+        root ??= ownedRoot!;
+        InMemoryKubernetesApiServer? ownedApi = api is null ? await InMemoryKubernetesApiServer.StartAsync() : null;
         if (fakeNode && !Directory.Exists(Path.Combine(root.Path, "host")))
         {
             CreateFakeNode(root.Path);
         }
 
-        HostApplicationBuilder builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        var config = new Dictionary<string, string?>
+        var options = new LocalNodeOptions
         {
-            ["NODE_NAME"] = "node-a",
-            ["DEVICE_SOURCE"] = "replay:" + snapshot,
-            ["NVIDIA_DRIVER_ROOT"] = "/run/nvidia/driver",
-            ["CONTAINER_DRIVER_ROOT"] = Path.Combine(root.Path, "driver"),
-            ["DEV_ROOT"] = Path.Combine(root.Path, "host"),
-            ["SYSFS_ROOT"] = Path.Combine(root.Path, "sys"),
+            ApiServer = api ?? ownedApi!,
+            DriverName = Claims.Driver,
+            RootDirectory = root.Path,
+            CreateDeviceClass = false, // claims are allocated to given devices (Claims.CreateAllocatedAsync)
+            ConfigureHost = builder =>
+            {
+                builder.AddNvidiaGpuDriver();
+                if (bootIdPath is not null)
+                {
+                    builder.Services.Configure<PreparedClaimStoreOptions>(o => o.BootIdPath = bootIdPath);
+                }
+            },
         };
+        options.Configuration["DEVICE_SOURCE"] = "replay:" + snapshot;
+        options.Configuration["NVIDIA_DRIVER_ROOT"] = "/run/nvidia/driver";
+        options.Configuration["CONTAINER_DRIVER_ROOT"] = Path.Combine(root.Path, "driver");
+        options.Configuration["DEV_ROOT"] = Path.Combine(root.Path, "host");
+        options.Configuration["SYSFS_ROOT"] = Path.Combine(root.Path, "sys");
         foreach ((string key, string? value) in settings ?? [])
         {
-            config[key] = value;
+            options.Configuration[key] = value;
         }
 
-        builder.Configuration.AddInMemoryCollection(config);
-        builder.Services.AddSingleton(client);
-        builder.AddNvidiaGpuDriver(o =>
-        {
-            o.RegistrarDirectoryPath = Path.Combine(root.Path, "reg");
-            o.KubeletPluginsDirectoryPath = Path.Combine(root.Path, "plugins");
-            o.CdiRoot = Path.Combine(root.Path, "cdi");
-        });
-        if (bootIdPath is not null)
-        {
-            builder.Services.Configure<PreparedClaimStoreOptions>(o => o.BootIdPath = bootIdPath);
-        }
-
-        IHost host = builder.Build();
-        await host.StartAsync();
-        var kubelet = new FakeKubelet(Path.Combine(root.Path, "reg"));
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        KubeletPluginConnection plugin = await kubelet.WaitForDriverAsync("gpu.nvidia.com", timeout.Token);
-        return new DriverEnvironment(host, api, plugin, kubelet, root.Path, ownsApi, owned);
+        return new DriverEnvironment(await LocalNode.StartAsync(options), root.Path, ownedApi, ownedRoot);
     }
 
     /// <summary>Waits until the node's slice satisfies <paramref name="condition"/>.</summary>
@@ -130,7 +108,7 @@ internal sealed class DriverEnvironment : IAsyncDisposable
         while (true)
         {
             V1ResourceSliceList slices = await Client.ResourceV1.ListResourceSliceAsync(cancellationToken: timeout.Token);
-            if (slices.Items.SingleOrDefault(s => s.Spec.NodeName == "node-a") is { } slice && condition(slice))
+            if (slices.Items.SingleOrDefault(s => s.Spec.NodeName == Node.NodeName) is { } slice && condition(slice))
             {
                 return slice;
             }
@@ -143,12 +121,10 @@ internal sealed class DriverEnvironment : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Kubelet.DisposeAsync();
-        await Host.StopAsync();
-        Host.Dispose();
-        if (_ownsApi)
+        await Node.DisposeAsync();
+        if (_ownedApi is not null)
         {
-            await Api.DisposeAsync();
+            await _ownedApi.DisposeAsync();
         }
 
         _ownedRoot?.Dispose();

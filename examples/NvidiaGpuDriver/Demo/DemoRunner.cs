@@ -4,9 +4,7 @@ using DraSdk.KubeletPlugin;
 using DraSdk.Testing;
 using k8s;
 using k8s.Models;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NvidiaGpuDriver.Nvml;
 using V1 = DraSdk.Kubelet.Api.Dra.V1;
@@ -14,10 +12,11 @@ using V1 = DraSdk.Kubelet.Api.Dra.V1;
 namespace NvidiaGpuDriver.Demo;
 
 /// <summary>
-/// The end-to-end demo in replay mode: an in-memory API server and a fake kubelet in this process, the NVIDIA driver
-/// on its real Unix sockets reading a snapshot; registration, the published ResourceSlice, a time-sliced GPU claim and
-/// an MPS-shared MIG claim prepared (CDI specs shown), a conflicting claim refused, an XID error and a GPU that
-/// disappears republished, then unprepare and stop.
+/// The end-to-end demo in replay mode on a <see cref="LocalNode"/>: an in-memory API server and a fake kubelet in this
+/// process, the NVIDIA driver on its real Unix sockets reading a snapshot; registration, the published ResourceSlice, a
+/// time-sliced GPU claim and an MPS-shared MIG claim allocated by DraSdk's copy of the scheduler's allocator and
+/// prepared (CDI specs shown), a conflicting claim refused, an XID error and a GPU that disappears republished, then
+/// unprepare and stop.
 /// </summary>
 internal static class DemoRunner
 {
@@ -31,8 +30,7 @@ internal static class DemoRunner
         bool verbose = args.Contains("--verbose");
         int snapshotIndex = Array.IndexOf(args, "--snapshot");
         string snapshot = snapshotIndex >= 0 && snapshotIndex + 1 < args.Length ? Path.GetFullPath(args[snapshotIndex + 1]) : DefaultSnapshot;
-        string root = Path.Combine("/tmp", "nvdra-demo-" + Guid.NewGuid().ToString("N")[..8]);
-        string cdiRoot = Path.Combine(root, "cdi");
+        string root = LocalNode.NewRootDirectory();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         CancellationToken ct = timeout.Token;
         void Step(string text) => output.WriteLine($"[{clock.Elapsed.TotalSeconds,5:F2}s] {text}");
@@ -42,18 +40,42 @@ internal static class DemoRunner
             // A simulated /dev with the nodes of GPU 0 and the MIG GPU, so the CDI specs show device nodes.
             string devRoot = Path.Combine(root, "host");
             Directory.CreateDirectory(Path.Combine(devRoot, "dev", "nvidia-caps"));
-            foreach (string node in new[] { "nvidia0", "nvidia7", "nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "nvidia-caps/nvidia-cap120", "nvidia-caps/nvidia-cap121" })
+            foreach (string file in new[] { "nvidia0", "nvidia7", "nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "nvidia-caps/nvidia-cap120", "nvidia-caps/nvidia-cap121" })
             {
-                await File.WriteAllTextAsync(Path.Combine(devRoot, "dev", node), string.Empty, ct);
+                await File.WriteAllTextAsync(Path.Combine(devRoot, "dev", file), string.Empty, ct);
             }
 
             await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(ct);
-            IKubernetes client = api.CreateClient();
             Step($"In-memory Kubernetes API server on {api.BaseAddress}");
-            await client.CoreV1.CreateNodeAsync(new V1Node { ApiVersion = "v1", Kind = "Node", Metadata = new V1ObjectMeta { Name = NodeName } }, cancellationToken: ct);
+            var options = new LocalNodeOptions
+            {
+                ApiServer = api,
+                DriverName = NvidiaDriverOptions.DriverName,
+                NodeName = NodeName,
+                RootDirectory = root,
+                CreateDeviceClass = false, // the driver's own classes, below
+                ConfigureHost = builder =>
+                {
+                    builder.Logging.ClearProviders();
+                    if (verbose)
+                    {
+                        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Debug);
+                    }
+
+                    builder.AddNvidiaGpuDriver();
+                },
+            };
+            options.Configuration["DEVICE_SOURCE"] = "replay:" + snapshot;
+            options.Configuration["DEV_ROOT"] = devRoot;
+            options.Configuration["SYSFS_ROOT"] = Path.Combine(root, "sys");
+            await using LocalNode node = await LocalNode.StartAsync(options, ct);
+            var source = (ReplayDeviceSource)node.Host.Services.GetRequiredService<IGpuDeviceSource>();
+            Step($"Node {NodeName}: driver gpu.nvidia.com started from {source.Description}");
+            Step($"Fake kubelet registered the driver: versions [{string.Join(", ", node.Plugin.SupportedVersions)}]");
+
             foreach ((string name, string type) in new[] { ("gpu.nvidia.com", "gpu"), ("mig.nvidia.com", "mig") })
             {
-                await client.ResourceV1.CreateDeviceClassAsync(new V1DeviceClass
+                await node.Client.ResourceV1.CreateDeviceClassAsync(new V1DeviceClass
                 {
                     ApiVersion = "resource.k8s.io/v1",
                     Kind = "DeviceClass",
@@ -62,39 +84,9 @@ internal static class DemoRunner
                 }, cancellationToken: ct);
             }
 
-            Step($"Created Node {NodeName} and DeviceClasses gpu.nvidia.com, mig.nvidia.com");
+            Step("Created DeviceClasses gpu.nvidia.com, mig.nvidia.com");
 
-            HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["NODE_NAME"] = NodeName,
-                ["DEVICE_SOURCE"] = "replay:" + snapshot,
-                ["DEV_ROOT"] = devRoot,
-                ["SYSFS_ROOT"] = Path.Combine(root, "sys"),
-            });
-            builder.Logging.ClearProviders();
-            if (verbose)
-            {
-                builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Debug);
-            }
-
-            builder.Services.AddSingleton(client);
-            builder.AddNvidiaGpuDriver(o =>
-            {
-                o.RegistrarDirectoryPath = Path.Combine(root, "plugins_registry");
-                o.KubeletPluginsDirectoryPath = Path.Combine(root, "plugins");
-                o.CdiRoot = cdiRoot;
-            });
-            using IHost host = builder.Build();
-            await host.StartAsync(ct);
-            var source = (ReplayDeviceSource)host.Services.GetRequiredService<IGpuDeviceSource>();
-            Step($"Driver gpu.nvidia.com started from {source.Description}");
-
-            await using var kubelet = new FakeKubelet(Path.Combine(root, "plugins_registry"));
-            KubeletPluginConnection plugin = await kubelet.WaitForDriverAsync("gpu.nvidia.com", ct);
-            Step($"Fake kubelet registered the driver: versions [{string.Join(", ", plugin.SupportedVersions)}]");
-
-            V1ResourceSlice slice = await WaitForSliceAsync(client, s => s.Spec.Devices.Count > 0, ct);
+            V1ResourceSlice slice = await WaitForSliceAsync(node, s => s.Spec.Devices.Count > 0, ct);
             Step($"ResourceSlice published: pool {slice.Spec.Pool.Name}, {slice.Spec.Devices.Count} devices");
             foreach (V1Device device in slice.Spec.Devices)
             {
@@ -103,15 +95,18 @@ internal static class DemoRunner
                 output.WriteLine($"           {device.Name,-24} {a["type"].StringValue,-3} {a["uuid"].StringValue} {a["productName"].StringValue} memory={device.Capacity["memory"].Value} cc={a["cudaComputeCapability"].Version} driver={a["driverVersion"].Version} cuda={a["cudaDriverVersion"].Version} pci={a["resource.kubernetes.io/pciBusID"].StringValue}{extra}");
             }
 
-            string gpu0 = "gpu-0";
-            string mig = slice.Spec.Devices.First(d => d.Attributes["type"].StringValue == "mig" && d.Attributes["profile"].StringValue == "1g.10gb").Name;
-            Resourcev1ResourceClaim timeSliced = await CreateAllocatedClaimAsync(client, "time-sliced", "gpu.nvidia.com", gpu0,
-                """{"apiVersion":"resource.nvidia.com/v1beta1","kind":"GpuConfig","sharing":{"strategy":"TimeSlicing","timeSlicingConfig":{"interval":"Long"}}}""", ct);
-            Resourcev1ResourceClaim mps = await CreateAllocatedClaimAsync(client, "mps-mig", "mig.nvidia.com", mig,
-                """{"apiVersion":"resource.nvidia.com/v1beta1","kind":"MigDeviceConfig","sharing":{"strategy":"MPS","mpsConfig":{"defaultActiveThreadPercentage":50,"defaultPinnedDeviceMemoryLimit":"4Gi"}}}""", ct);
-            Resourcev1ResourceClaim conflict = await CreateAllocatedClaimAsync(client, "conflict", "gpu.nvidia.com", gpu0, null, ct);
+            // Allocated by DraSdk's copy of the scheduler's allocator: any GPU, and a 1g.10gb MIG device.
+            Resourcev1ResourceClaim timeSliced = await node.CreateAndAllocateClaimAsync("time-sliced",
+                configJson: """{"apiVersion":"resource.nvidia.com/v1beta1","kind":"GpuConfig","sharing":{"strategy":"TimeSlicing","timeSlicingConfig":{"interval":"Long"}}}""", cancellationToken: ct);
+            Resourcev1ResourceClaim mps = await node.AllocateAsync(await CreateClaimAsync(node, "mps-mig", "mig.nvidia.com", "device.attributes['gpu.nvidia.com'].profile == '1g.10gb'",
+                """{"apiVersion":"resource.nvidia.com/v1beta1","kind":"MigDeviceConfig","sharing":{"strategy":"MPS","mpsConfig":{"defaultActiveThreadPercentage":50,"defaultPinnedDeviceMemoryLimit":"4Gi"}}}""", ct), ct);
+            string gpu = timeSliced.Status.Allocation.Devices.Results[0].Device;
+            Step($"ResourceClaims allocated: time-sliced -> {gpu}, mps-mig -> {mps.Status.Allocation.Devices.Results[0].Device}");
 
-            V1.NodePrepareResourcesResponse prepared = await plugin.PrepareAsync([timeSliced, mps], ct);
+            // A claim allocated to the same GPU, as a stale allocation would be: the driver must refuse it.
+            Resourcev1ResourceClaim conflict = await node.CreateClaimAllocatedToAsync("conflict", gpu, ct);
+
+            V1.NodePrepareResourcesResponse prepared = await node.Plugin.PrepareAsync([timeSliced, mps], ct);
             foreach (Resourcev1ResourceClaim claim in new[] { timeSliced, mps })
             {
                 V1.NodePrepareResourceResponse result = prepared.Claims[claim.Metadata.Uid];
@@ -122,30 +117,29 @@ internal static class DemoRunner
                 }
 
                 Step($"NodePrepareResources {claim.Metadata.Name}: {string.Join(", ", result.Devices.Select(d => $"{d.DeviceName} -> [{string.Join(", ", d.CdiDeviceIds)}]"))}");
-                string spec = Path.Combine(cdiRoot, Directory.EnumerateFiles(cdiRoot, $"*{claim.Metadata.Uid}*.json").Single());
+                string spec = Directory.EnumerateFiles(node.CdiRoot, $"*{claim.Metadata.Uid}*.json").Single();
                 output.WriteLine(File.ReadAllText(spec).TrimEnd());
             }
 
-            string refused = (await plugin.PrepareAsync([conflict], ct)).Claims[conflict.Metadata.Uid].Error;
-            Step($"NodePrepareResources conflict (gpu-0 again, no admin access): refused = {refused.Length > 0}: {refused}");
+            string refused = (await node.Plugin.PrepareAsync([conflict], ct)).Claims[conflict.Metadata.Uid].Error;
+            Step($"NodePrepareResources conflict ({gpu} again, no admin access): refused = {refused.Length > 0}: {refused}");
 
             source.Inject(new GpuEvent(slice.Spec.Devices.First(d => d.Name == "gpu-1").Attributes["uuid"].StringValue, GpuEventKind.Xid, 48, "double-bit ECC error (demo)"));
-            V1ResourceSlice tainted = await WaitForSliceAsync(client, s => s.Spec.Devices.Any(d => d.Taints is { Count: > 0 }), ct);
+            V1ResourceSlice tainted = await WaitForSliceAsync(node, s => s.Spec.Devices.Any(d => d.Taints is { Count: > 0 }), ct);
             V1Device sick = tainted.Spec.Devices.First(d => d.Taints is { Count: > 0 });
             Step($"Injected XID 48 on gpu-1: republished, {sick.Name} taints [{string.Join(", ", sick.Taints.Select(t => $"{t.Key}={t.Value}:{t.Effect}"))}]");
-            DeviceHealthTracker health = host.Services.GetRequiredService<DeviceHealthTracker>();
+            DeviceHealthTracker health = node.Host.Services.GetRequiredService<DeviceHealthTracker>();
             Step($"Health stream: {string.Join(", ", health.Current.Where(h => h.Status != DeviceHealthStatus.Healthy).Select(h => $"{h.DeviceName}={h.Status}"))}");
 
             source.Inject(new GpuEvent(slice.Spec.Devices.First(d => d.Name == "gpu-3").Attributes["uuid"].StringValue, GpuEventKind.Removed));
-            V1ResourceSlice smaller = await WaitForSliceAsync(client, s => s.Spec.Devices.Count == slice.Spec.Devices.Count - 1, ct);
+            V1ResourceSlice smaller = await WaitForSliceAsync(node, s => s.Spec.Devices.Count == slice.Spec.Devices.Count - 1, ct);
             Step($"Injected: gpu-3 disappeared: republished with {smaller.Spec.Devices.Count} devices (gpu-3 present = {smaller.Spec.Devices.Any(d => d.Name == "gpu-3")})");
 
-            V1.NodeUnprepareResourcesResponse unprepared = await plugin.UnprepareAsync([timeSliced, mps], ct);
+            V1.NodeUnprepareResourcesResponse unprepared = await node.Plugin.UnprepareAsync([timeSliced, mps], ct);
             bool unprepareOk = unprepared.Claims.Values.All(c => c.Error.Length == 0);
-            bool specsGone = !Directory.EnumerateFiles(cdiRoot, "*.json").Any();
+            bool specsGone = !Directory.EnumerateFiles(node.CdiRoot, "*.json").Any();
             Step($"NodeUnprepareResources: {(unprepareOk ? "ok" : "FAILED")}; CDI specs removed = {specsGone}");
 
-            await host.StopAsync(ct);
             bool ok = unprepareOk && specsGone && refused.Contains("already prepared", StringComparison.Ordinal);
             Step(ok ? "Demo finished: OK" : "Demo finished: FAILED");
             return ok ? 0 : 1;
@@ -167,12 +161,12 @@ internal static class DemoRunner
         }
     }
 
-    private static async Task<V1ResourceSlice> WaitForSliceAsync(IKubernetes client, Func<V1ResourceSlice, bool> condition, CancellationToken ct)
+    private static async Task<V1ResourceSlice> WaitForSliceAsync(LocalNode node, Func<V1ResourceSlice, bool> condition, CancellationToken ct)
     {
         while (true)
         {
-            V1ResourceSliceList slices = await client.ResourceV1.ListResourceSliceAsync(fieldSelector: $"spec.nodeName={NodeName}", cancellationToken: ct);
-            if (slices.Items.FirstOrDefault(s => s.Spec.Driver == "gpu.nvidia.com" && condition(s)) is { } slice)
+            V1ResourceSliceList slices = await node.Client.ResourceV1.ListResourceSliceAsync(fieldSelector: $"spec.nodeName={node.NodeName}", cancellationToken: ct);
+            if (slices.Items.FirstOrDefault(s => s.Spec.Driver == node.DriverName && condition(s)) is { } slice)
             {
                 return slice;
             }
@@ -181,30 +175,24 @@ internal static class DemoRunner
         }
     }
 
-    /// <summary>Creates a claim for one device and allocates it, as the scheduler would.</summary>
-    private static async Task<Resourcev1ResourceClaim> CreateAllocatedClaimAsync(IKubernetes client, string name, string deviceClass, string device, string? config, CancellationToken ct)
+    /// <summary>Creates a claim for one device of <paramref name="deviceClass"/> that matches <paramref name="selector"/>, not yet allocated.</summary>
+    private static async Task<Resourcev1ResourceClaim> CreateClaimAsync(LocalNode node, string name, string deviceClass, string selector, string config, CancellationToken ct)
     {
-        V1DeviceAllocationConfiguration[]? configs = config is null ? null :
-            [new V1DeviceAllocationConfiguration { Source = "FromClaim", Requests = ["gpu"], Opaque = new V1OpaqueDeviceConfiguration { Driver = "gpu.nvidia.com", Parameters = JsonDocument.Parse(config).RootElement } }];
+        using JsonDocument parameters = JsonDocument.Parse(config);
         var claim = new Resourcev1ResourceClaim
         {
             ApiVersion = "resource.k8s.io/v1",
             Kind = "ResourceClaim",
             Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default" },
-            Spec = new V1ResourceClaimSpec { Devices = new V1DeviceClaim { Requests = [new V1DeviceRequest { Name = "gpu", Exactly = new V1ExactDeviceRequest { DeviceClassName = deviceClass } }] } },
-        };
-        Resourcev1ResourceClaim created = await client.ResourceV1.CreateNamespacedResourceClaimAsync(claim, "default", cancellationToken: ct);
-        created.Status = new V1ResourceClaimStatus
-        {
-            Allocation = new V1AllocationResult
+            Spec = new V1ResourceClaimSpec
             {
-                Devices = new V1DeviceAllocationResult
+                Devices = new V1DeviceClaim
                 {
-                    Results = [new V1DeviceRequestAllocationResult { Request = "gpu", Driver = "gpu.nvidia.com", Pool = NodeName, Device = device }],
-                    Config = configs,
+                    Requests = [new V1DeviceRequest { Name = "req", Exactly = new V1ExactDeviceRequest { DeviceClassName = deviceClass, Selectors = [new V1DeviceSelector { Cel = new V1CELDeviceSelector { Expression = selector } }] } }],
+                    Config = [new V1DeviceClaimConfiguration { Opaque = new V1OpaqueDeviceConfiguration { Driver = node.DriverName, Parameters = parameters.RootElement.Clone() } }],
                 },
             },
         };
-        return await client.ResourceV1.ReplaceNamespacedResourceClaimStatusAsync(created, name, "default", cancellationToken: ct);
+        return await node.Client.ResourceV1.CreateNamespacedResourceClaimAsync(claim, "default", cancellationToken: ct);
     }
 }
