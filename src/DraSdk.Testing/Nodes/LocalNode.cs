@@ -143,14 +143,15 @@ public sealed class LocalNode : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until the driver has published a ResourceSlice for this node, and returns the first one.</summary>
+    /// <summary>Waits until the driver has published a ResourceSlice for this node (that matches <paramref name="condition"/>), and returns it.</summary>
+    /// <param name="condition">What the slice must satisfy, e.g. <c>s =&gt; s.Spec.Devices.Count == 8</c>; null for any slice.</param>
     /// <param name="cancellationToken">Ends the wait.</param>
-    public async Task<V1ResourceSlice> WaitForResourceSliceAsync(CancellationToken cancellationToken = default)
+    public async Task<V1ResourceSlice> WaitForResourceSliceAsync(Func<V1ResourceSlice, bool>? condition = null, CancellationToken cancellationToken = default)
     {
         while (true)
         {
             V1ResourceSliceList slices = await Client.ResourceV1.ListResourceSliceAsync(fieldSelector: $"spec.nodeName={NodeName}", cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (slices.Items.Where(s => s.Spec.Driver == DriverName).OrderBy(s => s.Metadata.Name, StringComparer.Ordinal).FirstOrDefault() is { } slice)
+            if (slices.Items.Where(s => s.Spec.Driver == DriverName && (condition is null || condition(s))).OrderBy(s => s.Metadata.Name, StringComparer.Ordinal).FirstOrDefault() is { } slice)
             {
                 return slice;
             }
@@ -158,6 +159,10 @@ public sealed class LocalNode : IAsyncDisposable
             await Task.Delay(20, cancellationToken).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Waits until the driver has published a ResourceSlice for this node, and returns the first one.</summary>
+    /// <param name="cancellationToken">Ends the wait.</param>
+    public Task<V1ResourceSlice> WaitForResourceSliceAsync(CancellationToken cancellationToken) => WaitForResourceSliceAsync(null, cancellationToken);
 
     /// <summary>
     /// Creates a claim (namespace <c>default</c>) for one device of the driver's DeviceClass and allocates it on this
@@ -168,31 +173,48 @@ public sealed class LocalNode : IAsyncDisposable
     /// <param name="selector">A CEL expression the device must match, e.g. <c>device.attributes['gpu.example.com'].index == 1</c>.</param>
     /// <param name="configJson">Opaque configuration parameters for the driver (a JSON object), or null for none.</param>
     /// <param name="cancellationToken">Cancels the calls.</param>
-    /// <exception cref="InvalidOperationException">No device of the driver fits.</exception>
-    public async Task<Resourcev1ResourceClaim> CreateAndAllocateClaimAsync(string name, string? selector = null, string? configJson = null, CancellationToken cancellationToken = default)
+    /// <exception cref="InvalidOperationException">No device of the driver fits; the message says why.</exception>
+    public Task<Resourcev1ResourceClaim> CreateAndAllocateClaimAsync(string name, string? selector = null, string? configJson = null, CancellationToken cancellationToken = default) =>
+        CreateAndAllocateClaimAsync(new LocalClaim(name) { Selector = selector, ConfigJson = configJson }, cancellationToken);
+
+    /// <summary>
+    /// Creates a claim as <paramref name="claim"/> describes it and allocates it on this node as the scheduler would:
+    /// DraSdk's allocator over the DeviceClasses, the published slices and the claims already allocated.
+    /// </summary>
+    /// <param name="claim">The claim: class, request name, selector, count, admin access, opaque configuration.</param>
+    /// <param name="cancellationToken">Cancels the calls.</param>
+    /// <exception cref="InvalidOperationException">The claim does not fit on this node; the message says why.</exception>
+    public async Task<Resourcev1ResourceClaim> CreateAndAllocateClaimAsync(LocalClaim claim, CancellationToken cancellationToken = default)
     {
-        var request = new V1ExactDeviceRequest { DeviceClassName = DriverName };
-        if (selector is not null)
+        ArgumentNullException.ThrowIfNull(claim);
+        var request = new V1ExactDeviceRequest
         {
-            request.Selectors = [new V1DeviceSelector { Cel = new V1CELDeviceSelector { Expression = selector } }];
+            DeviceClassName = claim.DeviceClassName ?? DriverName,
+            AllocationMode = "ExactCount",
+            Count = claim.Count,
+            AdminAccess = claim.AdminAccess ? true : null,
+        };
+        if (claim.Selector is not null)
+        {
+            request.Selectors = [new V1DeviceSelector { Cel = new V1CELDeviceSelector { Expression = claim.Selector } }];
         }
 
-        using JsonDocument? config = configJson is null ? null : JsonDocument.Parse(configJson);
-        var claim = new Resourcev1ResourceClaim
+        using JsonDocument? config = claim.ConfigJson is null ? null : JsonDocument.Parse(claim.ConfigJson);
+        var resource = new Resourcev1ResourceClaim
         {
             ApiVersion = "resource.k8s.io/v1",
             Kind = "ResourceClaim",
-            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default" },
+            Metadata = new V1ObjectMeta { Name = claim.Name, NamespaceProperty = claim.Namespace },
             Spec = new V1ResourceClaimSpec
             {
                 Devices = new V1DeviceClaim
                 {
-                    Requests = [new V1DeviceRequest { Name = "req", Exactly = request }],
+                    Requests = [new V1DeviceRequest { Name = claim.RequestName, Exactly = request }],
                     Config = config is null ? null : [new V1DeviceClaimConfiguration { Opaque = new V1OpaqueDeviceConfiguration { Driver = DriverName, Parameters = config.RootElement.Clone() } }],
                 },
             },
         };
-        Resourcev1ResourceClaim created = await Client.ResourceV1.CreateNamespacedResourceClaimAsync(claim, "default", cancellationToken: cancellationToken).ConfigureAwait(false);
+        Resourcev1ResourceClaim created = await Client.ResourceV1.CreateNamespacedResourceClaimAsync(resource, claim.Namespace, cancellationToken: cancellationToken).ConfigureAwait(false);
         await WaitForResourceSliceAsync(cancellationToken).ConfigureAwait(false);
         return await AllocateAsync(created, cancellationToken).ConfigureAwait(false);
     }

@@ -1,5 +1,6 @@
 using DraSdk.KubeletPlugin;
 using DraSdk.ResourceSlices;
+using k8s;
 using k8s.Models;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -54,6 +55,28 @@ public sealed class LocalNodeTests : IAsyncLifetime
         V1.NodePrepareResourcesResponse prepared = await node.Plugin.PrepareAsync([second, any], Ct);
         Assert.Equal($"{Driver}/dev=dev-1", prepared.Claims[second.Metadata.Uid].Devices.Single().CdiDeviceIds.Single());
         Assert.Equal($"{Driver}/dev=dev-0", prepared.Claims[any.Metadata.Uid].Devices.Single().CdiDeviceIds.Single());
+    }
+
+    [Fact]
+    public async Task A_claim_can_name_its_class_request_count_and_admin_access()
+    {
+        await using LocalNode node = await StartAsync();
+        await node.Client.ResourceV1.CreateDeviceClassAsync(new V1DeviceClass
+        {
+            ApiVersion = "resource.k8s.io/v1",
+            Kind = "DeviceClass",
+            Metadata = new V1ObjectMeta { Name = "upper.local.example.com" },
+            Spec = new V1DeviceClassSpec { Selectors = [new V1DeviceSelector { Cel = new V1CELDeviceSelector { Expression = $"device.driver == '{Driver}' && device.attributes['{Driver}'].index >= 1" } }] },
+        }, cancellationToken: Ct);
+        V1ResourceSlice slice = await node.WaitForResourceSliceAsync(s => s.Spec.Devices.Count == 3, Ct);
+
+        Resourcev1ResourceClaim two = await node.CreateAndAllocateClaimAsync(new LocalClaim("two") { DeviceClassName = "upper.local.example.com", RequestName = "pair", Count = 2 }, Ct);
+        Resourcev1ResourceClaim admin = await node.CreateAndAllocateClaimAsync(new LocalClaim("admin") { DeviceClassName = "upper.local.example.com", AdminAccess = true }, Ct);
+
+        Assert.Equal([("pair", "dev-1"), ("pair", "dev-2")], two.Status.Allocation.Devices.Results.Select(r => (r.Request, r.Device)));
+        V1DeviceRequestAllocationResult monitor = admin.Status.Allocation.Devices.Results.Single();
+        Assert.Equal(("dev-1", true), (monitor.Device, monitor.AdminAccess)); // in use by "two", but admin access may share it
+        Assert.Equal(3, slice.Spec.Devices.Count);
     }
 
     [Fact]
