@@ -179,7 +179,8 @@ public sealed class LocalNode : IAsyncDisposable
 
     /// <summary>
     /// Creates a claim as <paramref name="claim"/> describes it and allocates it on this node as the scheduler would:
-    /// DraSdk's allocator over the DeviceClasses, the published slices and the claims already allocated.
+    /// DraSdk's allocator over the DeviceClasses, the published slices and the claims already allocated. It first waits
+    /// for the driver's first ResourceSlice of this node, so pass a token with a timeout when the driver may publish none.
     /// </summary>
     /// <param name="claim">The claim: class, request name, selector, count, admin access, opaque configuration.</param>
     /// <param name="cancellationToken">Cancels the calls.</param>
