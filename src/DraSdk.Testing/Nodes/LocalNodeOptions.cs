@@ -39,5 +39,5 @@ public sealed class LocalNodeOptions
     public bool CreateDeviceClass { get; init; } = true;
 
     /// <summary>How long <see cref="LocalNode.StartAsync"/> waits for the fake kubelet to register the driver.</summary>
-    public TimeSpan RegistrationTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan RegistrationTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
