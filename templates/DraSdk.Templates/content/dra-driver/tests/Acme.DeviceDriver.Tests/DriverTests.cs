@@ -1,3 +1,4 @@
+using System.Globalization;
 using Acme.DeviceDriver.Config;
 using DraSdk.Checkpoint;
 using DraSdk.Testing;
@@ -15,9 +16,11 @@ namespace Acme.DeviceDriver.Tests;
 public sealed class DriverTests : IAsyncLifetime
 {
     private static readonly string Index = $"device.attributes['{DriverInfo.DriverName}'].index";
+
     /// <summary>The driver's default device count, but at least two: some tests need two devices.</summary>
     private static readonly int DeviceCount = Math.Max(DriverInfo.DefaultDeviceCount, 2);
     private static readonly string[] DeviceNames = [.. Enumerable.Range(0, DeviceCount).Select(i => $"{DriverInfo.DeviceKind}-{i}")];
+
     private readonly string _root = LocalNode.NewRootDirectory();
     private InMemoryKubernetesApiServer _api = null!;
 
@@ -35,7 +38,7 @@ public sealed class DriverTests : IAsyncLifetime
     private Task<LocalNode> StartNodeAsync()
     {
         var options = new LocalNodeOptions { ApiServer = _api, DriverName = DriverInfo.DriverName, RootDirectory = _root, ConfigureHost = b => b.AddDeviceDriver() };
-        options.Configuration["NUM_DEVICES"] = DeviceCount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        options.Configuration["NUM_DEVICES"] = DeviceCount.ToString(CultureInfo.InvariantCulture);
         return LocalNode.StartAsync(options, Ct);
     }
 
