@@ -27,6 +27,7 @@ internal static class NvidiaDriverHosting
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => CreateSource(sp.GetRequiredService<IOptions<NvidiaDriverOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<TaintState>();
         services.AddSingleton<DeviceInventory>();
         services.AddSingleton<ContainerEditsBuilder>();
         services.TryAddSingleton<IGpuControl>(sp => sp.GetRequiredService<IOptions<NvidiaDriverOptions>>().Value is { IsReplay: false } o

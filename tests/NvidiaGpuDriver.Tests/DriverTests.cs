@@ -232,6 +232,60 @@ public sealed class DriverTests
     }
 
     [Fact]
+    public async Task Taints_survive_a_restart_of_the_driver_but_not_a_reboot_and_a_corrupt_file_is_set_aside()
+    {
+        using var root = new TempRoot();
+        string bootId = root.File("boot_id", "11111111-1111-1111-1111-111111111111\n");
+        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(Ct);
+        await using (var env = await DriverEnvironment.StartAsync(Fixtures.KindSnapshot, root, api, bootId))
+        {
+            await env.WaitForSliceAsync(s => s.Spec.Devices.Count == 11);
+            env.Source.Inject(new GpuEvent("GPU-b80e8a6d-7ae0-5b41-b7a9-84f40f9714f5", GpuEventKind.Xid, 79, "fell off the bus"));
+            await env.WaitForSliceAsync(s => s.Spec.Devices.Single(d => d.Name == "gpu-1").Taints is { Count: 1 });
+        }
+
+        // A restart (a crash, a rolling update) in the same boot: the broken GPU stays tainted from the first slice on.
+        // (The old instance's slices are deleted, so that every slice seen below is the new instance's.)
+        string state = Path.Combine(root.Path, "plugins", "gpu.nvidia.com", "device-taints.json");
+        Assert.True(File.Exists(state));
+        DeleteSlices(api);
+        await using (var env = await DriverEnvironment.StartAsync(Fixtures.KindSnapshot, root, api, bootId))
+        {
+            V1ResourceSlice slice = await env.WaitForSliceAsync(s => s.Spec.Devices.Count == 11);
+            V1DeviceTaint xid = Assert.Single(slice.Spec.Devices.Single(d => d.Name == "gpu-1").Taints);
+            Assert.Equal(("gpu.nvidia.com/xid", "79"), (xid.Key, xid.Value));
+            Assert.Equal(10, slice.Spec.Devices.Count(d => d.Taints is null or { Count: 0 }));
+        }
+
+        // A reboot: the GPU starts healthy again.
+        await File.WriteAllTextAsync(bootId, "22222222-2222-2222-2222-222222222222\n", Ct);
+        DeleteSlices(api);
+        await using (var env = await DriverEnvironment.StartAsync(Fixtures.KindSnapshot, root, api, bootId))
+        {
+            V1ResourceSlice slice = await env.WaitForSliceAsync(s => s.Spec.Devices.Count == 11);
+            Assert.All(slice.Spec.Devices, d => Assert.True(d.Taints is null or { Count: 0 }, d.Name));
+        }
+
+        // A corrupt file is set aside; the driver starts without taints.
+        await File.WriteAllTextAsync(state, "{ not json", Ct);
+        DeleteSlices(api);
+        await using (var env = await DriverEnvironment.StartAsync(Fixtures.KindSnapshot, root, api, bootId))
+        {
+            V1ResourceSlice slice = await env.WaitForSliceAsync(s => s.Spec.Devices.Count == 11);
+            Assert.All(slice.Spec.Devices, d => Assert.True(d.Taints is null or { Count: 0 }, d.Name));
+            Assert.Single(Directory.GetFiles(Path.GetDirectoryName(state)!, "device-taints.json.corrupt-*"));
+        }
+
+        static void DeleteSlices(InMemoryKubernetesApiServer api)
+        {
+            foreach (V1ResourceSlice slice in api.List<V1ResourceSlice>())
+            {
+                api.Delete<V1ResourceSlice>(slice.Metadata.Name);
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_GPU_that_disappears_is_no_longer_published_and_the_others_keep_working()
     {
         await using var env = await DriverEnvironment.StartAsync(Fixtures.KindSnapshot);

@@ -2,15 +2,17 @@ using System.Globalization;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using NvidiaGpuDriver.Health;
 using NvidiaGpuDriver.Nvml;
 
 namespace NvidiaGpuDriver.Discovery;
 
 /// <summary>
 /// The node's devices as the driver knows them now: discovered once at start, then changed by health events (taints,
-/// a GPU that disappears). Thread-safe; <see cref="Changed"/> fires after every change so the slice is republished.
+/// a GPU that disappears). Taints are saved in <see cref="TaintState"/> and restored at start within the same boot.
+/// Thread-safe; <see cref="Changed"/> fires after every change so the slice is republished.
 /// </summary>
-internal sealed partial class DeviceInventory(IGpuDeviceSource source, IOptions<NvidiaDriverOptions> options, TimeProvider time, ILogger<DeviceInventory> logger)
+internal sealed partial class DeviceInventory(IGpuDeviceSource source, IOptions<NvidiaDriverOptions> options, TaintState taintState, TimeProvider time, ILogger<DeviceInventory> logger)
 {
     public const string XidTaintKey = "gpu.nvidia.com/xid";
     public const string GpuLostTaintKey = "gpu.nvidia.com/gpu-lost";
@@ -31,7 +33,17 @@ internal sealed partial class DeviceInventory(IGpuDeviceSource source, IOptions<
         {
             lock (_gate)
             {
-                return _discovery ??= Discover();
+                if (_discovery is null)
+                {
+                    _discovery = Discover();
+                    HashSet<string> names = [.. _discovery.Devices.Select(d => d.Name)];
+                    foreach ((string device, List<V1DeviceTaint> taints) in taintState.Load().Where(t => names.Contains(t.Key)))
+                    {
+                        _taints[device] = taints;
+                    }
+                }
+
+                return _discovery;
             }
         }
     }
@@ -103,6 +115,11 @@ internal sealed partial class DeviceInventory(IGpuDeviceSource source, IOptions<
 
                     break;
             }
+
+            if (changed && gpuEvent.Kind is not GpuEventKind.Removed)
+            {
+                SaveTaints();
+            }
         }
 
         if (changed)
@@ -111,6 +128,19 @@ internal sealed partial class DeviceInventory(IGpuDeviceSource source, IOptions<
         }
 
         return changed;
+    }
+
+    /// <summary>Saves the taints; a failure is logged and the driver goes on (the taints stay published until a restart).</summary>
+    private void SaveTaints()
+    {
+        try
+        {
+            taintState.Save(_taints);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogTaintsNotSaved(logger, ex.Message);
+        }
     }
 
     private bool AddTaint(IEnumerable<AllocatableDevice> devices, string key, string? value)
@@ -163,6 +193,9 @@ internal sealed partial class DeviceInventory(IGpuDeviceSource source, IOptions<
 
     [LoggerMessage(5, LogLevel.Warning, "GPU {Uuid} disappeared; it and its MIG devices are no longer published")]
     private static partial void LogRemoved(ILogger logger, string uuid);
+
+    [LoggerMessage(7, LogLevel.Warning, "Device taints could not be saved ({Problem}); a restart of the driver would clear them")]
+    private static partial void LogTaintsNotSaved(ILogger logger, string problem);
 
     [LoggerMessage(6, LogLevel.Debug, "Health event {Kind} for unknown GPU {Uuid} ignored")]
     private static partial void LogUnknownGpu(ILogger logger, string uuid, string kind);
