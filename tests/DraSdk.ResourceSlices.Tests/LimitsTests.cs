@@ -139,6 +139,34 @@ public sealed class LimitsTests
         Assert.Equal("part-0", Assert.Single(slices[1].Spec.Devices).Name);
     }
 
+    [Theory]
+    [InlineData("80Gi", null)]
+    [InlineData("85899345920", null)] // 80Gi in bytes
+    [InlineData("81Gi", "consumes 81Gi of counter 'memory', more than the 80Gi the counter set has: the device could never be allocated")]
+    public void A_device_that_consumes_more_than_its_counter_set_has_is_reported(string consumed, string? expected)
+    {
+        var set = new V1CounterSet { Name = "card-0", Counters = new Dictionary<string, V1Counter> { ["memory"] = new() { Value = new ResourceQuantity("80Gi") } } };
+        var whole = new V1Device
+        {
+            Name = "whole-0",
+            ConsumesCounters = [new V1DeviceCounterConsumption { CounterSet = "card-0", Counters = new Dictionary<string, V1Counter> { ["memory"] = new() { Value = new ResourceQuantity(consumed) } } }],
+        };
+        var resources = new DriverResources
+        {
+            Pools = new Dictionary<string, Pool> { ["node-a"] = new() { Slices = [new Slice { SharedCounters = [set] }, new Slice { Devices = [whole] }] } },
+        };
+
+        if (expected is null)
+        {
+            resources.Validate("gpu.example.com", "node-a");
+        }
+        else
+        {
+            ArgumentException error = Assert.Throws<ArgumentException>(() => resources.Validate("gpu.example.com", "node-a"));
+            Assert.Contains($"pool 'node-a', slice 1, device 'whole-0', consumption of counter set 'card-0': {expected}", error.Message, StringComparison.Ordinal);
+        }
+    }
+
     private static V1Device Invalid(string variant)
     {
         V1Device d = Gpu(0);

@@ -288,11 +288,15 @@ internal static partial class ResourceValidation
                     continue;
                 }
 
-                foreach (string counter in consumption.Counters?.Keys ?? [])
+                foreach ((string counter, V1Counter? consumed) in consumption.Counters ?? new Dictionary<string, V1Counter>())
                 {
-                    if (set.Counters?.ContainsKey(counter) != true)
+                    if (set.Counters is null || !set.Counters.TryGetValue(counter, out V1Counter? available))
                     {
                         errors.Add($"{where}: counter set '{consumption.CounterSet}' has no counter '{counter}'");
+                    }
+                    else if (consumed?.Value is { } need && available?.Value is { } have && Exceeds(need, have))
+                    {
+                        errors.Add($"{where}: consumes {need} of counter '{counter}', more than the {have} the counter set has: the device could never be allocated");
                     }
                 }
             }
@@ -387,6 +391,19 @@ internal static partial class ResourceValidation
             {
                 errors.Add($"{where}, counter '{name}': Value is required");
             }
+        }
+    }
+
+    /// <summary>Whether quantity <paramref name="need"/> is more than <paramref name="have"/>; false when either does not parse (reported elsewhere).</summary>
+    private static bool Exceeds(ResourceQuantity need, ResourceQuantity have)
+    {
+        try
+        {
+            return need.ToDecimal() > have.ToDecimal();
+        }
+        catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException)
+        {
+            return false;
         }
     }
 
