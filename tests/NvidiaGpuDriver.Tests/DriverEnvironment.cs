@@ -101,20 +101,11 @@ internal sealed class DriverEnvironment : IAsyncDisposable
         return new DriverEnvironment(await LocalNode.StartAsync(options), root.Path, ownedApi, ownedRoot);
     }
 
-    /// <summary>Waits until the node's slice satisfies <paramref name="condition"/>.</summary>
+    /// <summary>Waits (at most 10 s) until the node's slice satisfies <paramref name="condition"/>.</summary>
     public async Task<V1ResourceSlice> WaitForSliceAsync(Func<V1ResourceSlice, bool> condition)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (true)
-        {
-            V1ResourceSliceList slices = await Client.ResourceV1.ListResourceSliceAsync(cancellationToken: timeout.Token);
-            if (slices.Items.SingleOrDefault(s => s.Spec.NodeName == Node.NodeName) is { } slice && condition(slice))
-            {
-                return slice;
-            }
-
-            await Task.Delay(20, timeout.Token);
-        }
+        return await Node.WaitForResourceSliceAsync(condition, timeout.Token);
     }
 
     public string SpecOf(string claimUid) => File.ReadAllText(Directory.GetFiles(CdiRoot).Single(f => f.Contains(claimUid, StringComparison.Ordinal)));

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using DraSdk.KubeletPlugin;
 using DraSdk.Testing;
 using k8s;
@@ -98,8 +97,12 @@ internal static class DemoRunner
             // Allocated by DraSdk's copy of the scheduler's allocator: any GPU, and a 1g.10gb MIG device.
             Resourcev1ResourceClaim timeSliced = await node.CreateAndAllocateClaimAsync("time-sliced",
                 configJson: """{"apiVersion":"resource.nvidia.com/v1beta1","kind":"GpuConfig","sharing":{"strategy":"TimeSlicing","timeSlicingConfig":{"interval":"Long"}}}""", cancellationToken: ct);
-            Resourcev1ResourceClaim mps = await node.AllocateAsync(await CreateClaimAsync(node, "mps-mig", "mig.nvidia.com", "device.attributes['gpu.nvidia.com'].profile == '1g.10gb'",
-                """{"apiVersion":"resource.nvidia.com/v1beta1","kind":"MigDeviceConfig","sharing":{"strategy":"MPS","mpsConfig":{"defaultActiveThreadPercentage":50,"defaultPinnedDeviceMemoryLimit":"4Gi"}}}""", ct), ct);
+            Resourcev1ResourceClaim mps = await node.CreateAndAllocateClaimAsync(new LocalClaim("mps-mig")
+            {
+                DeviceClassName = "mig.nvidia.com",
+                Selector = "device.attributes['gpu.nvidia.com'].profile == '1g.10gb'",
+                ConfigJson = """{"apiVersion":"resource.nvidia.com/v1beta1","kind":"MigDeviceConfig","sharing":{"strategy":"MPS","mpsConfig":{"defaultActiveThreadPercentage":50,"defaultPinnedDeviceMemoryLimit":"4Gi"}}}""",
+            }, ct);
             string gpu = timeSliced.Status.Allocation.Devices.Results[0].Device;
             Step($"ResourceClaims allocated: time-sliced -> {gpu}, mps-mig -> {mps.Status.Allocation.Devices.Results[0].Device}");
 
@@ -173,26 +176,5 @@ internal static class DemoRunner
 
             await Task.Delay(20, ct);
         }
-    }
-
-    /// <summary>Creates a claim for one device of <paramref name="deviceClass"/> that matches <paramref name="selector"/>, not yet allocated.</summary>
-    private static async Task<Resourcev1ResourceClaim> CreateClaimAsync(LocalNode node, string name, string deviceClass, string selector, string config, CancellationToken ct)
-    {
-        using JsonDocument parameters = JsonDocument.Parse(config);
-        var claim = new Resourcev1ResourceClaim
-        {
-            ApiVersion = "resource.k8s.io/v1",
-            Kind = "ResourceClaim",
-            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default" },
-            Spec = new V1ResourceClaimSpec
-            {
-                Devices = new V1DeviceClaim
-                {
-                    Requests = [new V1DeviceRequest { Name = "req", Exactly = new V1ExactDeviceRequest { DeviceClassName = deviceClass, Selectors = [new V1DeviceSelector { Cel = new V1CELDeviceSelector { Expression = selector } }] } }],
-                    Config = [new V1DeviceClaimConfiguration { Opaque = new V1OpaqueDeviceConfiguration { Driver = node.DriverName, Parameters = parameters.RootElement.Clone() } }],
-                },
-            },
-        };
-        return await node.Client.ResourceV1.CreateNamespacedResourceClaimAsync(claim, "default", cancellationToken: ct);
     }
 }
