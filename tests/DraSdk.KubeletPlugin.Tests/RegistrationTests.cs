@@ -34,7 +34,7 @@ public sealed class RegistrationTests
         await using DriverHost host = await DriverHost.StartAsync<RecordingDriver>();
         KubeletPluginConnection plugin = await host.RegisterAsync();
 
-        PluginInfo info = await plugin.Registration.GetInfoAsync(new InfoRequest(), cancellationToken: TestContext.Current.CancellationToken);
+        PluginInfo info = await plugin.GetInfoAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal("DRAPlugin", info.Type);
         Assert.Equal("gpu.example.com", info.Name);
@@ -47,9 +47,9 @@ public sealed class RegistrationTests
         await using DriverHost host = await DriverHost.StartAsync<RecordingDriver>();
         KubeletPluginConnection plugin = await host.RegisterAsync();
 
-        RpcException answer = await Assert.ThrowsAsync<RpcException>(async () => await plugin.Registration.NotifyRegistrationStatusAsync(
+        RpcException answer = await Assert.ThrowsAsync<RpcException>(async () => await plugin.NotifyRegistrationStatusAsync(
             new RegistrationStatus { PluginRegistered = false, Error = "plugin gpu.example.com already registered" },
-            cancellationToken: TestContext.Current.CancellationToken));
+            TestContext.Current.CancellationToken));
 
         // Answered with an error as the Go helper answers, recorded, and logged as an error; the driver keeps serving.
         Assert.Equal("failed registration process: plugin gpu.example.com already registered", answer.Status.Detail);

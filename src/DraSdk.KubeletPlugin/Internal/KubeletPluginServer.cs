@@ -1,4 +1,5 @@
 using DraSdk.KubeletPlugin.Internal.Grpc;
+using DraSdk.KubeletPlugin.Internal.Transport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -171,7 +172,13 @@ internal sealed class KubeletPluginServer(
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.ListenUnixSocket(socketPath, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.ListenUnixSocket(socketPath, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+
+                // Serve kubelets whose gRPC client sends the socket path as :authority (Kestrel resets such streams).
+                listen.UseKubeletAuthority();
+            });
         });
         builder.Services.AddRoutingCore();
         builder.Services.AddGrpc(grpc => grpc.Interceptors.Add<CallLoggingInterceptor>());

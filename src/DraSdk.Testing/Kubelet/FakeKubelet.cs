@@ -1,13 +1,16 @@
+using System.Net.Sockets;
 using DraSdk.Kubelet.Api.PluginRegistration.V1;
 using Grpc.Core;
-using Grpc.Net.Client;
 
 namespace DraSdk.Testing;
 
 /// <summary>
 /// Plays the kubelet for a DRA driver under test: watches the registration directory for plugin sockets,
 /// calls <c>GetInfo</c>, validates the answer as the kubelet does, reports the outcome with
-/// <c>NotifyRegistrationStatus</c>, and then calls the driver over its real DRA socket.
+/// <c>NotifyRegistrationStatus</c>, and then calls the driver over its real DRA socket. Registration calls are made as
+/// the kubelet's plugin manager makes them: one HTTP/2 connection dialled by the socket's bare path, so with the
+/// percent-encoded path as <c>:authority</c>, grpc-go's headers and deadlines (1 s for GetInfo, 5 s for the status); DRA
+/// calls carry the authority <c>localhost</c>, as the kubelet's DRA client sends.
 /// </summary>
 public sealed class FakeKubelet : IAsyncDisposable
 {
@@ -46,7 +49,9 @@ public sealed class FakeKubelet : IAsyncDisposable
     /// <summary>
     /// Waits until a registration socket of <paramref name="driverName"/> appears, registers the driver and returns a
     /// connection to its DRA service. A socket that answers with invalid plugin info is told so (registered=false) and
-    /// this method throws <see cref="KubeletRegistrationException"/>.
+    /// this method throws <see cref="KubeletRegistrationException"/>; so does a GetInfo or NotifyRegistrationStatus the
+    /// driver refuses (the message is the kubelet's, e.g. <c>RegisterPlugin error -- failed to get plugin info using RPC
+    /// GetInfo at socket …</c>), rather than waiting for a registration that cannot come.
     /// </summary>
     /// <param name="driverName">The driver name to wait for.</param>
     /// <param name="cancellationToken">Stops waiting; combine with a timeout.</param>
@@ -112,52 +117,92 @@ public sealed class FakeKubelet : IAsyncDisposable
 
     private async Task<(KubeletPluginConnection? Connection, bool OtherPlugin)> TryRegisterAsync(string socket, string driverName, CancellationToken cancellationToken)
     {
-        GrpcChannel channel = UnixSocketChannel.Create(socket);
-        var registration = new Registration.RegistrationClient(channel);
-        PluginInfo info;
+        // One connection for GetInfo and NotifyRegistrationStatus, dialled by the bare path as the kubelet's plugin manager
+        // dials it (grpc-go then sends the percent-encoded path as :authority), closed afterwards.
+        Http2GrpcClient client;
         try
         {
-            info = await registration.GetInfoAsync(new InfoRequest(), deadline: DateTime.UtcNow.AddSeconds(5), cancellationToken: cancellationToken).ConfigureAwait(false);
+            client = await ConnectRegistrationAsync(socket, cancellationToken).ConfigureAwait(false);
         }
-        catch (RpcException)
+        catch (SocketException)
         {
-            // Not (yet) a plugin that answers; the kubelet would retry on the next event.
-            channel.Dispose();
+            // Nothing listens (yet, or any more); the kubelet would retry on its next pass.
             return (null, false);
         }
 
-        if (info.Type != "DRAPlugin" || info.Name != driverName)
+        await using (client.ConfigureAwait(false))
         {
-            channel.Dispose();
-            return (null, true);
-        }
-
-        string? problem = Validate(info, out string draVersion);
-        if (problem is not null)
-        {
+            PluginInfo info;
             try
             {
-                await registration.NotifyRegistrationStatusAsync(new RegistrationStatus { PluginRegistered = false, Error = problem }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                info = await GetInfoAsync(client, cancellationToken).ConfigureAwait(false);
             }
-            catch (RpcException)
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
             {
-                // A plugin may answer a refusal with an error (the Go helper does); the refusal stands either way.
+                // The connection closed under the call (a driver stopping); the kubelet would retry.
+                return (null, false);
+            }
+            catch (RpcException ex)
+            {
+                throw new KubeletRegistrationException(
+                    $"RegisterPlugin error -- failed to get plugin info using RPC GetInfo at socket {socket}, err: {GoError(ex)}", ex);
             }
 
-            channel.Dispose();
-            throw new KubeletRegistrationException($"registration of {driverName} via {socket} rejected: {problem}");
+            if (info.Type != "DRAPlugin" || info.Name != driverName)
+            {
+                return (null, true);
+            }
+
+            string? problem = Validate(info, out string draVersion);
+            if (problem is not null)
+            {
+                try
+                {
+                    await NotifyAsync(client, new RegistrationStatus { PluginRegistered = false, Error = problem }, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RpcException)
+                {
+                    // A plugin may answer a refusal with an error (the Go helper does); the refusal stands either way.
+                }
+
+                throw new KubeletRegistrationException($"registration of {driverName} via {socket} rejected: {problem}");
+            }
+
+            try
+            {
+                await NotifyAsync(client, new RegistrationStatus { PluginRegistered = true }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException ex)
+            {
+                throw new KubeletRegistrationException(
+                    $"RegisterPlugin error -- failed to send registration status at socket {socket}, err: {GoError(ex)}", ex);
+            }
+
+            var connection = new KubeletPluginConnection(socket, info, draVersion);
+            lock (_gate)
+            {
+                _connections.Add(connection);
+            }
+
+            return (connection, false);
         }
-
-        await registration.NotifyRegistrationStatusAsync(new RegistrationStatus { PluginRegistered = true }, cancellationToken: cancellationToken).ConfigureAwait(false);
-
-        var connection = new KubeletPluginConnection(socket, info, draVersion, channel);
-        lock (_gate)
-        {
-            _connections.Add(connection);
-        }
-
-        return (connection, false);
     }
+
+    /// <summary>An error as grpc-go formats it: <c>rpc error: code = Internal desc = …</c>.</summary>
+    internal static string GoError(RpcException ex) =>
+        $"rpc error: code = {(ex.StatusCode == StatusCode.Cancelled ? "Canceled" : ex.StatusCode.ToString())} desc = {ex.Status.Detail}";
+
+    /// <summary>Opens a registration connection as the kubelet's plugin manager does.</summary>
+    internal static Task<Http2GrpcClient> ConnectRegistrationAsync(string socket, CancellationToken cancellationToken) =>
+        Http2GrpcClient.ConnectAsync(socket, new Http2GrpcClientOptions { Authority = Http2GrpcClient.GrpcGoAuthority(socket) }, cancellationToken);
+
+    /// <summary>GetInfo with the kubelet's one-second deadline.</summary>
+    internal static Task<PluginInfo> GetInfoAsync(Http2GrpcClient client, CancellationToken cancellationToken) =>
+        client.UnaryAsync("/pluginregistration.Registration/GetInfo", new InfoRequest(), PluginInfo.Parser, TimeSpan.FromSeconds(1), cancellationToken);
+
+    /// <summary>NotifyRegistrationStatus with the kubelet's five-second deadline.</summary>
+    internal static Task<RegistrationStatusResponse> NotifyAsync(Http2GrpcClient client, RegistrationStatus status, CancellationToken cancellationToken) =>
+        client.UnaryAsync("/pluginregistration.Registration/NotifyRegistrationStatus", status, RegistrationStatusResponse.Parser, TimeSpan.FromSeconds(5), cancellationToken);
 
     private string? Validate(PluginInfo info, out string draVersion)
     {

@@ -13,19 +13,16 @@ namespace DraSdk.Testing;
 /// <summary>A registered driver as the fake kubelet sees it: its plugin info and clients for its DRA socket.</summary>
 public sealed class KubeletPluginConnection : IAsyncDisposable
 {
-    private readonly GrpcChannel _registrationChannel;
     private readonly GrpcChannel _draChannel;
 
-    internal KubeletPluginConnection(string registrationSocketPath, PluginInfo info, string draVersion, GrpcChannel registrationChannel)
+    internal KubeletPluginConnection(string registrationSocketPath, PluginInfo info, string draVersion)
     {
         RegistrationSocketPath = registrationSocketPath;
         DriverName = info.Name;
         Endpoint = info.Endpoint;
         SupportedVersions = [.. info.SupportedVersions];
         DraVersion = draVersion;
-        _registrationChannel = registrationChannel;
         _draChannel = UnixSocketChannel.Create(info.Endpoint);
-        Registration = new Registration.RegistrationClient(registrationChannel);
         DraV1 = new V1.DRAPlugin.DRAPluginClient(_draChannel);
         DraV1Beta1 = new V1Beta1.DRAPlugin.DRAPluginClient(_draChannel);
         HealthV1 = new HV1.DRAResourceHealth.DRAResourceHealthClient(_draChannel);
@@ -50,8 +47,34 @@ public sealed class KubeletPluginConnection : IAsyncDisposable
     /// <summary>Whether the driver advertises a health service.</summary>
     public bool OffersHealth => SupportedVersions.Any(v => v.EndsWith(".DRAResourceHealth", StringComparison.Ordinal));
 
-    /// <summary>The registration client, for calling <c>GetInfo</c> again.</summary>
-    public Registration.RegistrationClient Registration { get; }
+    /// <summary>Calls <c>GetInfo</c> again, as the kubelet does: on a new registration connection with its authority and deadline.</summary>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="RpcException">The driver failed the call (e.g. reset the stream).</exception>
+    public async Task<PluginInfo> GetInfoAsync(CancellationToken cancellationToken = default)
+    {
+        Http2GrpcClient client = await FakeKubelet.ConnectRegistrationAsync(RegistrationSocketPath, cancellationToken).ConfigureAwait(false);
+        await using (client.ConfigureAwait(false))
+        {
+            return await FakeKubelet.GetInfoAsync(client, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Runs a registration cycle that ends with <paramref name="status"/>, as the kubelet does when it registers the driver
+    /// again (after a restart of its own) or refuses it: GetInfo, then NotifyRegistrationStatus, on one connection.
+    /// </summary>
+    /// <param name="status">What the kubelet reports.</param>
+    /// <param name="cancellationToken">Cancels the calls.</param>
+    /// <exception cref="RpcException">The driver answered the status with an error (it does for a refusal, as the Go helper does).</exception>
+    public async Task NotifyRegistrationStatusAsync(RegistrationStatus status, CancellationToken cancellationToken = default)
+    {
+        Http2GrpcClient client = await FakeKubelet.ConnectRegistrationAsync(RegistrationSocketPath, cancellationToken).ConfigureAwait(false);
+        await using (client.ConfigureAwait(false))
+        {
+            await FakeKubelet.GetInfoAsync(client, cancellationToken).ConfigureAwait(false);
+            await FakeKubelet.NotifyAsync(client, status, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>The raw DRA v1 client.</summary>
     public V1.DRAPlugin.DRAPluginClient DraV1 { get; }
@@ -109,7 +132,6 @@ public sealed class KubeletPluginConnection : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         _draChannel.Dispose();
-        _registrationChannel.Dispose();
         return ValueTask.CompletedTask;
     }
 
