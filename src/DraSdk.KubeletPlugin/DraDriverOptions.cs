@@ -62,6 +62,14 @@ public sealed class DraDriverOptions
     /// <summary>Whether to serve and advertise DRA v1beta1 (<c>v1beta1.DRAPlugin</c>) for older kubelets. Default: true.</summary>
     public bool ServeV1Beta1 { get; set; } = true;
 
+    /// <summary>
+    /// How long after it starts serving the driver waits for the kubelet to register it before it logs a warning; while it
+    /// stays unregistered it warns again at doubling intervals, up to every 10 minutes. A kubelet registers a running
+    /// driver within about a second, so a warning means the kubelet cannot reach or refused it (the message says which).
+    /// Default: 1 minute; <see cref="Timeout.InfiniteTimeSpan"/> turns the warnings off.
+    /// </summary>
+    public TimeSpan RegistrationWarningDelay { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How long shutdown waits for calls in flight before closing the sockets. Default: 5 seconds.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
 

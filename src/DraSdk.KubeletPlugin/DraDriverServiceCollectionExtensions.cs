@@ -35,7 +35,7 @@ public static class DraDriverServiceCollectionExtensions
 
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<KubeletRegistration>();
+        services.TryAddSingleton(sp => new KubeletRegistration(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<DriverErrorReporter>();
         services.TryAddSingleton<IKubernetes>(sp => KubernetesClientFactory.Create(sp.GetRequiredService<IOptions<DraDriverOptions>>().Value));
 

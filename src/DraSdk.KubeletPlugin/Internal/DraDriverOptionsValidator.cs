@@ -36,6 +36,11 @@ internal sealed partial class DraDriverOptionsValidator : IValidateOptions<DraDr
             failures.Add("At least one of ServeV1 and ServeV1Beta1 must be enabled.");
         }
 
+        if (options.RegistrationWarningDelay <= TimeSpan.Zero && options.RegistrationWarningDelay != Timeout.InfiniteTimeSpan)
+        {
+            failures.Add($"RegistrationWarningDelay must be positive or Timeout.InfiniteTimeSpan (it is {options.RegistrationWarningDelay}).");
+        }
+
         if (options.PodUid is { Length: > 0 } uid && !PodUidPattern().IsMatch(uid))
         {
             failures.Add($"PodUid '{uid}' is not a pod UID (letters, digits and '-').");

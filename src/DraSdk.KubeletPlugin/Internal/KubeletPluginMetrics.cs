@@ -11,10 +11,20 @@ internal sealed class KubeletPluginMetrics
     private readonly Counter<long> _calls;
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _claims;
+    private readonly Counter<long> _registrationReports;
 
-    public KubeletPluginMetrics(IMeterFactory meterFactory)
+    public KubeletPluginMetrics(IMeterFactory meterFactory, KubeletRegistration registration)
     {
         Meter meter = meterFactory.Create(MeterName);
+        meter.CreateObservableGauge(
+            "drasdk.kubelet_plugin.registered",
+            () => registration.IsRegistered ? 1 : 0,
+            "{registration}",
+            "1 while the kubelet has the driver registered, 0 before it registered it or after it refused it.");
+        _registrationReports = meter.CreateCounter<long>(
+            "drasdk.kubelet_plugin.registration.reports",
+            "{report}",
+            "Registration statuses the kubelet reported, by result (registered, refused, or ignored: not after GetInfo on the same connection).");
         _calls = meter.CreateCounter<long>("drasdk.kubelet_plugin.calls", "{call}", "gRPC calls from the kubelet, by method and status code.");
         _duration = meter.CreateHistogram<double>("drasdk.kubelet_plugin.call.duration", "s", "Duration of gRPC calls from the kubelet.");
         _claims = meter.CreateCounter<long>("drasdk.kubelet_plugin.claims", "{claim}", "Claims prepared or unprepared, by operation and result.");
@@ -26,6 +36,8 @@ internal sealed class KubeletPluginMetrics
         _calls.Add(1, tags);
         _duration.Record(elapsed.TotalSeconds, tags);
     }
+
+    public void RecordRegistrationReport(string result) => _registrationReports.Add(1, new TagList { { "result", result } });
 
     public void RecordClaim(string operation, bool succeeded) =>
         _claims.Add(1, new TagList { { "operation", operation }, { "result", succeeded ? "success" : "error" } });

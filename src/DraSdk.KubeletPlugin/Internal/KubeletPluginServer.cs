@@ -69,7 +69,7 @@ internal sealed class KubeletPluginServer(
             versions.Add("v1.DRAResourceHealth");
         }
 
-        _draServer = BuildServer(DraSocketPath, inner =>
+        _draServer = BuildServer(DraSocketPath, "DRA socket", inner =>
         {
             inner.AddSingleton(services.GetRequiredService<NodeRequestHandler>());
             if (health)
@@ -98,7 +98,7 @@ internal sealed class KubeletPluginServer(
         Log.ServingDra(_logger, o.DriverName, string.Join(", ", versions), DraSocketPath);
 
         var endpoint = new PluginEndpoint(o.DriverName, Path.GetFullPath(DraSocketPath), versions);
-        _registrationServer = BuildServer(RegistrationSocketPath, inner =>
+        _registrationServer = BuildServer(RegistrationSocketPath, "registration socket", inner =>
         {
             inner.AddSingleton(endpoint);
             inner.AddSingleton(services.GetRequiredService<KubeletRegistration>());
@@ -107,7 +107,9 @@ internal sealed class KubeletPluginServer(
         Log.ServingRegistration(_logger, o.DriverName, RegistrationSocketPath);
 
         _watchdogStop = new CancellationTokenSource();
-        _watchdog = WatchSocketsAsync(_watchdogStop.Token);
+        _watchdog = Task.WhenAll(
+            WatchSocketsAsync(_watchdogStop.Token),
+            new RegistrationMonitor(services.GetRequiredService<KubeletRegistration>(), o, RegistrationSocketPath, timeProvider, _logger).RunAsync(_watchdogStop.Token));
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -163,7 +165,7 @@ internal sealed class KubeletPluginServer(
         }
     }
 
-    private WebApplication BuildServer(string socketPath, Action<IServiceCollection> addServices, Action<WebApplication> map)
+    private WebApplication BuildServer(string socketPath, string what, Action<IServiceCollection> addServices, Action<WebApplication> map)
     {
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
@@ -186,7 +188,7 @@ internal sealed class KubeletPluginServer(
         // Share the driver's logging (without ASP.NET Core's per-request lines), clock and metrics; the outer host owns
         // the process lifetime.
         builder.Services.AddLogging();
-        builder.Services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(new QuietFrameworkLoggerFactory(loggerFactory)));
+        builder.Services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(new QuietFrameworkLoggerFactory(loggerFactory, what, socketPath, timeProvider)));
         builder.Services.AddSingleton(timeProvider);
         builder.Services.AddSingleton(services.GetRequiredService<KubeletPluginMetrics>());
         builder.Services.Replace(ServiceDescriptor.Singleton<IHostLifetime, PassiveLifetime>());

@@ -28,6 +28,18 @@ internal static partial class Log
     [LoggerMessage(22, LogLevel.Error, "The kubelet refused to register driver {DriverName}: {Error}. The driver keeps serving; the kubelet retries when the registration socket changes (restart the pod)")]
     public static partial void RegistrationFailed(ILogger logger, string driverName, string error);
 
+    [LoggerMessage(23, LogLevel.Warning, "Ignored NotifyRegistrationStatus(registered={Registered}) for driver {DriverName}: it did not follow GetInfo on the same connection, as the kubelet's registration does, so it is not from the kubelet; the registration stays {State}")]
+    public static partial void RegistrationReportIgnored(ILogger logger, bool registered, string driverName, KubeletRegistrationState state);
+
+    [LoggerMessage(24, LogLevel.Warning, "Driver {DriverName} is not registered with the kubelet {ElapsedSeconds:F0} s after it began serving {RegistrationSocket}: {Reason}. Its ResourceSlices are not published until the kubelet registers it")]
+    public static partial void NotRegistered(ILogger logger, string driverName, double elapsedSeconds, string registrationSocket, string reason);
+
+    [LoggerMessage(25, LogLevel.Information, "Driver {DriverName} is registered with the kubelet, {ElapsedSeconds:F0} s after it began waiting")]
+    public static partial void RegisteredLate(ILogger logger, string driverName, double elapsedSeconds);
+
+    [LoggerMessage(26, LogLevel.Warning, "HTTP/2 failure on the {Socket} {SocketPath}: {Reason}{Suppressed}")]
+    public static partial void Http2Failure(ILogger logger, string socket, string socketPath, string reason, string suppressed);
+
     [LoggerMessage(21, LogLevel.Debug, "Kubelet asked for plugin info of {DriverName}")]
     public static partial void GetInfo(ILogger logger, string driverName);
 

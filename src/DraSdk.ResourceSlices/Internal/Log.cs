@@ -36,4 +36,13 @@ internal static partial class Log
 
     [LoggerMessage(212, LogLevel.Debug, "Lease {Namespace}/{Lease} could not be acquired or renewed: {ErrorMessage}")]
     public static partial void LeaseFailed(ILogger logger, string @namespace, string lease, string errorMessage);
+
+    [LoggerMessage(220, LogLevel.Information, "ResourceSlices of driver {DriverName} wait for the kubelet to register the driver: devices the kubelet cannot prepare are not advertised")]
+    public static partial void WaitingForRegistration(ILogger logger, string driverName);
+
+    [LoggerMessage(221, LogLevel.Information, "The kubelet registered driver {DriverName}: publishing its ResourceSlices")]
+    public static partial void Registered(ILogger logger, string driverName);
+
+    [LoggerMessage(222, LogLevel.Warning, "The kubelet refused driver {DriverName} ({Error}): withdrawing its ResourceSlices until the kubelet registers it")]
+    public static partial void Withdrawing(ILogger logger, string driverName, string error);
 }

@@ -235,6 +235,66 @@ internal sealed class PublisherEngine
         }
     }
 
+    /// <summary>
+    /// Deletes every slice of the scope, retrying with backoff until that succeeds or <paramref name="cancellationToken"/>
+    /// ends it; used when the devices can no longer be prepared (the kubelet refused the driver). The desired state is
+    /// kept, so a later <see cref="RunAsync"/> publishes it again.
+    /// </summary>
+    public async Task WithdrawAsync(string reason, CancellationToken cancellationToken)
+    {
+        TimeSpan backoff = _options.InitialBackoff;
+        while (true)
+        {
+            try
+            {
+                var slices = new List<V1ResourceSlice>();
+                string? next = null;
+                do
+                {
+                    ListPage<V1ResourceSlice> page = await ListAsync(next, cancellationToken).ConfigureAwait(false);
+                    slices.AddRange(page.Items.Where(_scope.Contains));
+                    next = page.Continue;
+                }
+                while (!string.IsNullOrEmpty(next));
+
+                foreach (V1ResourceSlice slice in slices)
+                {
+                    try
+                    {
+                        await _client.ResourceV1.DeleteResourceSliceAsync(
+                            slice.Metadata.Name,
+                            new V1DeleteOptions { Preconditions = new V1Preconditions { Uid = slice.Metadata.Uid } },
+                            cancellationToken: cancellationToken).ConfigureAwait(false);
+                        Interlocked.Increment(ref _deleted);
+                        _metrics.Deleted(_scope.DriverName);
+                        Log.Deleted(_logger, slice.Metadata.Name, slice.Spec.Pool?.Name ?? string.Empty, reason);
+                    }
+                    catch (HttpOperationException ex) when (ApiErrors.IsStatus(ex, HttpStatusCode.NotFound) || ApiErrors.IsStatus(ex, HttpStatusCode.Conflict))
+                    {
+                        // Gone already, or replaced by someone else's slice of the same name: not ours to delete.
+                    }
+                }
+
+                lock (_gate)
+                {
+                    _generations.Clear();
+                    _status = _status with { IsUpToDate = false };
+                }
+
+                return;
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is not OperationCanceledException)
+            {
+                var error = new InvalidOperationException(ApiErrors.Describe("Withdrawing the ResourceSlices", ex), ex);
+                RecordFailure(error);
+                _metrics.Error(_scope.DriverName, "withdraw");
+                _errors.ReportRecoverable(error, ErrorContext);
+                await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxBackoff.Ticks));
+            }
+        }
+    }
+
     private async Task WorkAsync(WorkQueue queue, Informer<V1ResourceSlice> informer, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)

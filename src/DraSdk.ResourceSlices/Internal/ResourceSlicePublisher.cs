@@ -9,10 +9,16 @@ using Microsoft.Extensions.Options;
 
 namespace DraSdk.ResourceSlices.Internal;
 
-/// <summary>The hosted service behind <see cref="IResourceSlicePublisher"/>: node-local pools, owned by the Node.</summary>
+/// <summary>
+/// The hosted service behind <see cref="IResourceSlicePublisher"/>: node-local pools, owned by the Node. In a host with the
+/// kubelet plugin (<c>AddDraDriver</c>), it publishes only while the kubelet has the driver registered: devices the
+/// kubelet cannot prepare are never advertised, and the slices are withdrawn when the kubelet refuses the driver.
+/// </summary>
 internal sealed class ResourceSlicePublisher : BackgroundService, IResourceSlicePublisher
 {
     private readonly PublisherEngine _engine;
+    private readonly KubeletRegistration? _registration;
+    private readonly ILogger _logger;
     private readonly ResourceSliceMetrics _metrics;
     private readonly IKubernetes _client;
     private V1OwnerReference? _owner;
@@ -41,6 +47,8 @@ internal sealed class ResourceSlicePublisher : BackgroundService, IResourceSlice
         }
 
         _client = client;
+        _logger = logger;
+        _registration = services.GetService(typeof(KubeletRegistration)) as KubeletRegistration;
         NodeName = driver.NodeName;
         _metrics = new ResourceSliceMetrics(services.GetService(typeof(System.Diagnostics.Metrics.IMeterFactory)) as System.Diagnostics.Metrics.IMeterFactory);
         _engine = new PublisherEngine(client, new PublisherScope(driver.DriverName, driver.NodeName), options.Value, GetOwnerAsync, errors, time, logger, _metrics);
@@ -73,7 +81,46 @@ internal sealed class ResourceSlicePublisher : BackgroundService, IResourceSlice
     {
         try
         {
-            await _engine.RunAsync(stoppingToken).ConfigureAwait(false);
+            if (_registration is null)
+            {
+                await _engine.RunAsync(stoppingToken).ConfigureAwait(false);
+                return;
+            }
+
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                if (!_registration.IsRegistered)
+                {
+                    Log.WaitingForRegistration(_logger, _engine.Scope.DriverName);
+                    await _registration.WaitForRegistrationAsync(stoppingToken).ConfigureAwait(false);
+                    Log.Registered(_logger, _engine.Scope.DriverName);
+                }
+
+                await PublishWhileRegisteredAsync(_registration, stoppingToken).ConfigureAwait(false);
+                if (stoppingToken.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                // The kubelet refused the driver: it will fail every prepare, so the devices must not attract pods.
+                KubeletRegistrationStatus status = _registration.Status;
+                Log.Withdrawing(_logger, _engine.Scope.DriverName, status.LastError ?? status.State.ToString());
+                using var untilRegistered = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                _ = _registration.WaitForRegistrationAsync(untilRegistered.Token).ContinueWith(
+                    _ => untilRegistered.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+                try
+                {
+                    await _engine.WithdrawAsync("the kubelet refused the driver's registration", untilRegistered.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // Registered again before the withdrawal finished: publish again.
+                }
+                finally
+                {
+                    await untilRegistered.CancelAsync().ConfigureAwait(false);
+                }
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -81,6 +128,41 @@ internal sealed class ResourceSlicePublisher : BackgroundService, IResourceSlice
         finally
         {
             _engine.Stop();
+        }
+    }
+
+    /// <summary>Runs the engine until the registration is lost or the host stops.</summary>
+    private async Task PublishWhileRegisteredAsync(KubeletRegistration registration, CancellationToken stoppingToken)
+    {
+        using var lost = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        void OnChanged(object? sender, KubeletRegistrationStatus status)
+        {
+            if (status.State != KubeletRegistrationState.Registered)
+            {
+                try
+                {
+                    lost.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            }
+        }
+
+        registration.Changed += OnChanged;
+        try
+        {
+            if (registration.IsRegistered)
+            {
+                await _engine.RunAsync(lost.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (lost.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            registration.Changed -= OnChanged;
         }
     }
 
