@@ -37,6 +37,8 @@ public sealed class WiringTests
 
             IResourceSlicePublisher publisher = host.Services.GetRequiredService<IResourceSlicePublisher>();
             Assert.Equal("node-a", publisher.NodeName);
+            await using var kubelet = new FakeKubelet(Path.Combine(root, "reg"));
+            await kubelet.WaitForDriverAsync(PublisherHost.DriverName, Timeout());
             await publisher.PublishDevicesAsync([Gpu(0)], Timeout());
             Assert.Equal(["gpu-0"], Assert.Single(api.Slices()).Spec.Devices.Select(d => d.Name));
 
