@@ -63,6 +63,50 @@ public sealed class DriverProcessTests
         }
     }
 
+    [Theory]
+    [InlineData("percent-encoded path")]
+    [InlineData("bare path")]
+    public async Task An_external_HTTP2_client_gets_the_plugin_info_with_the_kubelets_authority(string form)
+    {
+        using var root = new TempRoot();
+        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(Ct);
+        string kubeconfig = api.WriteKubeconfig(Path.Combine(root.Path, "kubeconfig"));
+        await using DriverProcess driver = DriverProcesses.Start(root.Path, kubeconfig);
+        string socket = Path.Combine(root.Path, "reg", "gpu.example.com-reg.sock");
+        DateTime deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!File.Exists(socket))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no registration socket; output:\n" + driver.Output);
+            await Task.Delay(50, Ct);
+        }
+
+        // What the kubelet's grpc-go sends, made by curl: the socket path as :authority (curl puts Host there in HTTP/2).
+        string authority = form == "bare path" ? socket : Http2GrpcClient.GrpcGoAuthority(socket);
+        string request = Path.Combine(root.Path, "request.bin");
+        string body = Path.Combine(root.Path, "body.bin");
+        await File.WriteAllBytesAsync(request, new byte[5], Ct);
+        var curl = new System.Diagnostics.ProcessStartInfo("curl")
+        {
+            ArgumentList =
+            {
+                "-sS", "--http2-prior-knowledge", "--unix-socket", socket, "-H", "Host: " + authority, "-H", "content-type: application/grpc",
+                "-H", "te: trailers", "--data-binary", "@" + request, "-D", "-", "-o", body, "http://localhost/pluginregistration.Registration/GetInfo",
+            },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using System.Diagnostics.Process process = System.Diagnostics.Process.Start(curl)!;
+        string headers = await process.StandardOutput.ReadToEndAsync(Ct) + await process.StandardError.ReadToEndAsync(Ct);
+        await process.WaitForExitAsync(Ct);
+
+        Assert.True(process.ExitCode == 0, headers);
+        Assert.Contains("HTTP/2 200", headers, StringComparison.Ordinal);
+        Assert.Contains("grpc-status: 0", headers, StringComparison.Ordinal);
+        var info = DraSdk.Kubelet.Api.PluginRegistration.V1.PluginInfo.Parser.ParseFrom((await File.ReadAllBytesAsync(body, Ct))[5..]);
+        Assert.Equal("gpu.example.com", info.Name);
+        Assert.Equal(Path.Combine(root.Path, "plugins", "gpu.example.com", "dra.sock"), info.Endpoint);
+    }
+
     private static async Task<KubeletPluginConnection> WaitForDriver(FakeKubelet kubelet, DriverProcess driver)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);

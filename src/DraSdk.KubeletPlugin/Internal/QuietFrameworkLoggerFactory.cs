@@ -100,7 +100,9 @@ internal sealed class QuietFrameworkLoggerFactory : ILoggerFactory
             : message;
         if (exception is not null && !reason.Contains(exception.Message, StringComparison.Ordinal))
         {
-            reason = reason.TrimEnd('.') + ": " + exception.Message;
+            // "HTTP/2 connection error." with "HTTP/2 connection error (PROTOCOL_ERROR): …" says it once.
+            string generic = reason.TrimEnd('.');
+            reason = exception.Message.StartsWith(generic, StringComparison.Ordinal) ? exception.Message : generic + ": " + exception.Message;
         }
 
         int suppressed;
