@@ -18,6 +18,8 @@ internal sealed class QuietFrameworkLoggerFactory : ILoggerFactory
 
     private const int MaxReasonLength = 300;
 
+    private const string KestrelPrefix = "Microsoft.AspNetCore.Server.Kestrel";
+
     private static readonly string[] QuietPrefixes = ["Microsoft.AspNetCore", "Microsoft.Hosting.Lifetime"];
 
     /// <summary>Kestrel's events (by name) that report a connection or stream ended by an HTTP/2-level error.</summary>
@@ -56,7 +58,13 @@ internal sealed class QuietFrameworkLoggerFactory : ILoggerFactory
     public ILogger CreateLogger(string categoryName)
     {
         ILogger logger = _inner.CreateLogger(categoryName);
-        return QuietPrefixes.Any(p => categoryName.StartsWith(p, StringComparison.Ordinal)) ? new WarningsOnly(logger, this) : logger;
+        if (!QuietPrefixes.Any(p => categoryName.StartsWith(p, StringComparison.Ordinal)))
+        {
+            return logger;
+        }
+
+        // Only Kestrel's categories are read below warning level, for its HTTP/2 failure events.
+        return new WarningsOnly(logger, categoryName.StartsWith(KestrelPrefix, StringComparison.Ordinal) ? this : null);
     }
 
     public void AddProvider(ILoggerProvider provider) => _inner.AddProvider(provider);
@@ -128,20 +136,22 @@ internal sealed class QuietFrameworkLoggerFactory : ILoggerFactory
             suppressed == 0 ? string.Empty : $" ({suppressed} more in the last {FailureInterval.TotalSeconds:F0} s not shown)");
     }
 
-    private sealed class WarningsOnly(ILogger inner, QuietFrameworkLoggerFactory factory) : ILogger
+    /// <summary>Passes warnings and errors on; below that, only reads Kestrel's failure events (when <paramref name="failures"/> is set).</summary>
+    private sealed class WarningsOnly(ILogger inner, QuietFrameworkLoggerFactory? failures) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => inner.BeginScope(state);
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Debug;
+        public bool IsEnabled(LogLevel logLevel) =>
+            logLevel >= LogLevel.Warning ? inner.IsEnabled(logLevel) : failures is not null && logLevel >= LogLevel.Debug;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             if (logLevel < LogLevel.Warning)
             {
-                if (eventId.Name is { } name && FailureEvents.Contains(name))
+                if (failures is not null && eventId.Name is { } name && FailureEvents.Contains(name))
                 {
-                    factory.ReportFailure(formatter(state, exception), exception);
+                    failures.ReportFailure(formatter(state, exception), exception);
                 }
 
                 return;

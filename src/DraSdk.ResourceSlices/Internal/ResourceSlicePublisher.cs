@@ -141,7 +141,8 @@ internal sealed class ResourceSlicePublisher : BackgroundService, IResourceSlice
             {
                 try
                 {
-                    lost.Cancel();
+                    // Not inline: this runs on the registration service's call.
+                    _ = lost.CancelAsync();
                 }
                 catch (ObjectDisposedException)
                 {

@@ -15,7 +15,8 @@ namespace DraSdk.Testing;
 /// does: any <c>:authority</c> (the kubelet's plugin manager sends the percent-encoded socket path, which .NET's
 /// <c>HttpClient</c> cannot send), grpc-go's headers in grpc-go's order, Huffman coding and the HPACK dynamic table.
 /// One connection; calls may run concurrently, each on its own stream. The <see cref="FakeKubelet"/> registers drivers
-/// with it.
+/// with it. It answers SETTINGS and PING and returns the flow-control credit of what it receives, but does not wait for
+/// credit itself: a request message must fit the server's initial window (64 KiB by default).
 /// </summary>
 public sealed class Http2GrpcClient : IAsyncDisposable
 {
@@ -94,7 +95,16 @@ public sealed class Http2GrpcClient : IAsyncDisposable
         byte[] start = new byte[Http2FrameHeader.ClientPreface.Length + Http2FrameHeader.Size];
         Http2FrameHeader.ClientPreface.CopyTo(start);
         new Http2FrameHeader(0, Http2FrameType.Settings, Http2FrameFlags.None, 0).Write(start.AsSpan(Http2FrameHeader.ClientPreface.Length));
-        await client.WriteAsync(start, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await client.WriteAsync(start, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         return client;
     }
 

@@ -74,8 +74,10 @@ internal static class KubeletAuthorityMiddleware
                 }
             }
         }
-        catch (Exception ex) when (ex is IOException or ConnectionResetException or ConnectionAbortedException or InvalidOperationException or OperationCanceledException)
+        catch (Exception ex)
         {
+            // Whatever ended the pump (the client's connection, or a fault of the rewriter) ends Kestrel's reading too,
+            // so that the connection closes instead of waiting for bytes that cannot come.
             error = ex;
         }
 
