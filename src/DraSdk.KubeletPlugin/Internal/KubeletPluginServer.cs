@@ -13,8 +13,9 @@ namespace DraSdk.KubeletPlugin.Internal;
 
 /// <summary>
 /// Serves the DRA socket, then the registration socket (so the kubelet never finds a registration whose
-/// endpoint is not yet served), each on its own Kestrel instance; removes stale sockets before and its own
-/// sockets after; watches that its sockets stay in place.
+/// endpoint is not yet served), each on its own Kestrel instance that accepts any <c>:authority</c>; removes stale
+/// sockets before and its own sockets after; watches that its sockets stay in place, and warns while the kubelet has
+/// not registered the driver.
 /// </summary>
 internal sealed class KubeletPluginServer(
     IServiceProvider services,
