@@ -1,13 +1,9 @@
-using DraSdk.Cdi;
-using DraSdk.Checkpoint;
 using DraSdk.KubeletPlugin;
 using ExampleDriver.Devices;
 using ExampleDriver.Driver;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace ExampleDriver;
 
@@ -33,20 +29,8 @@ internal static class ExampleDriverHosting
         IServiceCollection services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton<FakeGpuDiscovery>();
-        services.AddSingleton(sp =>
-        {
-            DraDriverOptions draOptions = sp.GetRequiredService<IOptions<DraDriverOptions>>().Value;
-            var writer = new CdiSpecWriter(new CdiSpecWriterOptions { SpecDirectory = draOptions.CdiRoot });
-            return new CdiClaimSpecs(writer, new CdiKind(ExampleDriverOptions.CdiVendor, ExampleDriverOptions.CdiClass));
-        });
-        services.AddOptions<PreparedClaimStoreOptions>()
-            .Configure<IOptions<DraDriverOptions>>((o, dra) => o.CheckpointDirectory = dra.Value.EffectivePluginDataDirectoryPath);
-        services.AddSingleton(sp => new PreparedClaimStore(
-            sp.GetRequiredService<IOptions<PreparedClaimStoreOptions>>().Value,
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger<PreparedClaimStore>()));
         services.AddSingleton<DeviceHealthTracker>();
-
-        services.AddDraDriver<GpuDriver>(o =>
+        services.AddCdiDriver<GpuDriver>(ExampleDriverOptions.CdiKind, o =>
             {
                 o.DriverName = ExampleDriverOptions.DriverName;
                 o.NodeName ??= options.NodeName;

@@ -5,10 +5,8 @@ internal sealed class ExampleDriverOptions
 {
     public const string DriverName = "gpu.example.com";
 
-    /// <summary>The CDI vendor and class of the per-claim specs: <c>k8s.gpu.example.com/gpu</c>.</summary>
-    public const string CdiVendor = "k8s.gpu.example.com";
-
-    public const string CdiClass = "gpu";
+    /// <summary>The CDI kind (vendor/class) of the per-claim specs.</summary>
+    public const string CdiKind = "k8s.gpu.example.com/gpu";
 
     public string NodeName { get; set; } = Environment.MachineName.ToLowerInvariant();
 

@@ -16,6 +16,7 @@ public sealed class CdiSpecWriter
 
     private readonly CdiVersion _floor;
     private readonly CdiVersion? _cap;
+    private readonly bool _durable;
 
     /// <summary>Creates a writer.</summary>
     /// <param name="options">The settings; <see langword="null"/> for the defaults.</param>
@@ -30,6 +31,7 @@ public sealed class CdiSpecWriter
 
         _floor = CdiVersion.Max(options.MinimumVersion ?? CdiVersion.V0_3_0, CdiVersion.V0_3_0);
         _cap = options.MaximumVersion;
+        _durable = options.Durable;
         if (_cap is { } cap && _floor > cap)
         {
             throw new ArgumentException(
@@ -67,8 +69,31 @@ public sealed class CdiSpecWriter
         }
 
         AtomicFile.RemoveLeftovers(SpecDirectory, Path.GetFileName(path));
-        AtomicFile.Write(path, json, FileMode);
+        AtomicFile.Write(path, json, FileMode, _durable);
         return new CdiSpecFile(path, version, requirement);
+    }
+
+    /// <summary>
+    /// Writes the bytes <see cref="Serialize"/> returned for a spec of <paramref name="kind"/> as its file, atomically,
+    /// without validating or serializing it again: for a caller that serialized the spec already (to keep it elsewhere
+    /// too). The bytes are written as they are; give only what <see cref="Serialize"/> returned.
+    /// </summary>
+    /// <param name="serializedSpec">The spec's JSON, as <see cref="Serialize"/> returned it.</param>
+    /// <param name="kind">The spec's kind.</param>
+    /// <param name="transientId">The transient id, if any.</param>
+    /// <returns>The path written.</returns>
+    /// <exception cref="IOException">The file could not be written.</exception>
+    public string WriteSerialized(ReadOnlySpan<byte> serializedSpec, CdiKind kind, string? transientId = null)
+    {
+        string path = GetSpecPath(kind, transientId);
+        if (!OperatingSystem.IsWindows() && !Directory.Exists(SpecDirectory))
+        {
+            Directory.CreateDirectory(SpecDirectory, DirectoryMode);
+        }
+
+        AtomicFile.RemoveLeftovers(SpecDirectory, Path.GetFileName(path));
+        AtomicFile.Write(path, serializedSpec, FileMode, _durable);
+        return path;
     }
 
     /// <summary>
@@ -90,7 +115,7 @@ public sealed class CdiSpecWriter
     {
         string path = GetSpecPath(kind, transientId);
         AtomicFile.RemoveLeftovers(SpecDirectory, Path.GetFileName(path));
-        return AtomicFile.Delete(path);
+        return AtomicFile.Delete(path, _durable);
     }
 
     /// <summary>The full path the spec for <paramref name="kind"/> (and <paramref name="transientId"/>) is written to.</summary>

@@ -26,4 +26,12 @@ public sealed class CdiSpecWriterOptions
     /// 1.7.0–1.7.11, podman 4.3–4.6 (Debian 12) and CRI-O 1.25–1.27; <see langword="null"/> for no cap.
     /// </summary>
     public CdiVersion? MaximumVersion { get; set; }
+
+    /// <summary>
+    /// Whether each write and removal is flushed to disk (fsync of the file and its directory). Default: true. A spec is
+    /// always replaced atomically, so a kill never leaves a torn file; turn this off for transient specs whose owner
+    /// writes them again after a reboot (as the DRA preparation pipeline does from its checkpoint): on the usual tmpfs
+    /// <c>/var/run/cdi</c> a flush buys nothing.
+    /// </summary>
+    public bool Durable { get; set; } = true;
 }

@@ -99,7 +99,7 @@ public sealed class CheckpointLoadResult
 
     /// <summary>
     /// Completed claims saved during another boot: their runtime state (CDI specs on a tmpfs, device setup)
-    /// must be re-created, then confirmed with <see cref="PreparedClaimStore.MarkRecreated"/>.
+    /// must be re-created, then confirmed with <see cref="PreparedClaimStore.MarkRecreated(string)"/>.
     /// </summary>
     public IReadOnlyList<PreparedClaimRecord> RecordsNeedingRecreation { get; init; } = [];
 

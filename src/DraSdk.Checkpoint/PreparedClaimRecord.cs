@@ -49,6 +49,13 @@ public sealed record PreparedClaimRecord
     public JsonElement? DriverData { get; init; }
 
     /// <summary>
+    /// Optional: the claim's CDI spec as written, so that it can be written again when a reboot (a tmpfs
+    /// <c>/var/run/cdi</c>) or someone else removed it. Stored verbatim; checkpoints written before this field existed
+    /// have none, and older readers ignore it.
+    /// </summary>
+    public JsonElement? CdiSpec { get; init; }
+
+    /// <summary>
     /// The node boot id under which the record was last saved; set by the store. When it differs from the
     /// current boot id, runtime state that does not survive a reboot (CDI specs on a tmpfs, device
     /// configuration) must be re-created; see <see cref="PreparedClaimStore.RecordsNeedingRecreation"/>.
@@ -68,7 +75,8 @@ public sealed record PreparedClaimRecord
         && string.Equals(BootId, other.BootId, StringComparison.Ordinal)
         && UpdatedAt == other.UpdatedAt
         && Devices.SequenceEqual(other.Devices)
-        && DriverDataEquals(DriverData, other.DriverData);
+        && DriverDataEquals(DriverData, other.DriverData)
+        && DriverDataEquals(CdiSpec, other.CdiSpec);
 
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(ClaimUid, State, Devices.Count, UpdatedAt);
@@ -100,12 +108,16 @@ public sealed record PreparedDeviceRecord
     /// <summary>The share id when the device is one of several consumers of a shareable device.</summary>
     public string? ShareId { get; init; }
 
+    /// <summary>Whether the device was prepared with admin access (monitoring: shared with the claim that uses it).</summary>
+    public bool AdminAccess { get; init; }
+
     /// <inheritdoc />
     public bool Equals(PreparedDeviceRecord? other) =>
         other is not null
         && string.Equals(PoolName, other.PoolName, StringComparison.Ordinal)
         && string.Equals(DeviceName, other.DeviceName, StringComparison.Ordinal)
         && string.Equals(ShareId, other.ShareId, StringComparison.Ordinal)
+        && AdminAccess == other.AdminAccess
         && Requests.SequenceEqual(other.Requests, StringComparer.Ordinal)
         && CdiDeviceIds.SequenceEqual(other.CdiDeviceIds, StringComparer.Ordinal);
 

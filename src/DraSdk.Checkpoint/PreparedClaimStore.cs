@@ -32,8 +32,8 @@ namespace DraSdk.Checkpoint;
 /// members are thread-safe. Mutations do blocking file I/O.
 /// </para>
 /// <para>
-/// Prepare in two phases: <see cref="MarkPrepareStarted"/> before the first side effect,
-/// <see cref="MarkPrepareCompleted"/> after the last. A claim found in <see cref="PreparedClaimState.PrepareStarted"/>
+/// Prepare in two phases: <see cref="MarkPrepareStarted(PreparedClaimRecord)"/> before the first side effect,
+/// <see cref="MarkPrepareCompleted(PreparedClaimRecord)"/> after the last. A claim found in <see cref="PreparedClaimState.PrepareStarted"/>
 /// after a restart (<see cref="IncompleteClaims"/>) marks work the driver must clean up.
 /// </para>
 /// </remarks>
@@ -54,6 +54,7 @@ public sealed partial class PreparedClaimStore
     private readonly string _fileName;
     private readonly string? _bootIdPath;
     private readonly UnixFileMode _fileMode;
+    private readonly bool _durable;
     private readonly long _maxFileSize;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -104,6 +105,7 @@ public sealed partial class PreparedClaimStore
         _fileName = options.FileName;
         _bootIdPath = string.IsNullOrEmpty(options.BootIdPath) ? null : options.BootIdPath;
         _fileMode = options.FileMode;
+        _durable = options.Durable;
         _maxFileSize = options.MaxFileSizeBytes;
         _time = options.TimeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
@@ -180,7 +182,7 @@ public sealed partial class PreparedClaimStore
 
     /// <summary>
     /// Records still in <see cref="PreparedClaimState.PrepareStarted"/>, in UID order. Right after load these
-    /// are claims whose prepare was interrupted: undo their partial work, then <see cref="Remove"/> them or
+    /// are claims whose prepare was interrupted: undo their partial work, then <see cref="Remove(string)"/> them or
     /// prepare them again.
     /// </summary>
     public IReadOnlyList<PreparedClaimRecord> IncompleteClaims
@@ -195,7 +197,7 @@ public sealed partial class PreparedClaimStore
     /// <summary>
     /// Completed records saved under a different boot id than the current one, in UID order: their runtime
     /// state (for example CDI specs under a tmpfs <c>/var/run/cdi</c>) is gone and must be re-created, then
-    /// confirmed with <see cref="MarkRecreated"/>. Because each record carries its own boot id, this stays
+    /// confirmed with <see cref="MarkRecreated(string)"/>. Because each record carries its own boot id, this stays
     /// correct even if the driver restarts again before it has re-created everything. Empty when the current
     /// boot id is unknown.
     /// </summary>
@@ -344,6 +346,99 @@ public sealed partial class PreparedClaimStore
         }
     }
 
+    /// <summary>
+    /// Records that preparing each of <paramref name="records"/> has begun, with one write for all of them (see
+    /// <see cref="MarkPrepareStarted(PreparedClaimRecord)"/>).
+    /// </summary>
+    /// <param name="records">The claims and the devices about to be prepared.</param>
+    /// <returns>The stored records.</returns>
+    /// <exception cref="InvalidOperationException">The store has not been loaded.</exception>
+    /// <exception cref="IOException">The checkpoint could not be written; none of the changes is recorded.</exception>
+    public IReadOnlyList<PreparedClaimRecord> MarkPrepareStarted(IEnumerable<PreparedClaimRecord> records) =>
+        Upsert(records, PreparedClaimState.PrepareStarted);
+
+    /// <summary>
+    /// Records that every side effect of each of <paramref name="records"/> is in place, with one write for all of them
+    /// (one flush for a whole <c>NodePrepareResources</c> call; see <see cref="MarkPrepareCompleted(PreparedClaimRecord)"/>).
+    /// </summary>
+    /// <param name="records">The claims and the devices prepared for them.</param>
+    /// <returns>The stored records.</returns>
+    /// <exception cref="InvalidOperationException">The store has not been loaded.</exception>
+    /// <exception cref="IOException">The checkpoint could not be written; none of the changes is recorded.</exception>
+    public IReadOnlyList<PreparedClaimRecord> MarkPrepareCompleted(IEnumerable<PreparedClaimRecord> records) =>
+        Upsert(records, PreparedClaimState.PrepareCompleted);
+
+    /// <summary>Stamps the current boot id on each of <paramref name="claimUids"/> with one write (see <see cref="MarkRecreated(string)"/>).</summary>
+    /// <param name="claimUids">The claims whose runtime state was re-created.</param>
+    /// <returns>How many of them were recorded.</returns>
+    /// <exception cref="InvalidOperationException">The store has not been loaded.</exception>
+    /// <exception cref="IOException">The checkpoint could not be written; none of the changes is recorded.</exception>
+    public int MarkRecreated(IEnumerable<string> claimUids)
+    {
+        ArgumentNullException.ThrowIfNull(claimUids);
+        lock (_gate)
+        {
+            using CheckpointLock fileLock = BeginMutation();
+            ImmutableDictionary<string, PreparedClaimRecord> next = _claims;
+            int count = 0;
+            foreach (string uid in claimUids)
+            {
+                if (next.TryGetValue(uid, out PreparedClaimRecord? existing))
+                {
+                    next = next.SetItem(uid, existing with { BootId = _currentBootId, UpdatedAt = _time.GetUtcNow() });
+                    count++;
+                }
+            }
+
+            if (count > 0)
+            {
+                Save(next);
+            }
+
+            return count;
+        }
+    }
+
+    /// <summary>Removes each of <paramref name="claimUids"/> with one write (none when no claim was recorded).</summary>
+    /// <param name="claimUids">The ResourceClaims' UIDs.</param>
+    /// <returns>How many of them were recorded.</returns>
+    /// <exception cref="InvalidOperationException">The store has not been loaded.</exception>
+    /// <exception cref="IOException">The checkpoint could not be written; none of the changes is recorded.</exception>
+    public int Remove(IEnumerable<string> claimUids)
+    {
+        ArgumentNullException.ThrowIfNull(claimUids);
+        lock (_gate)
+        {
+            using CheckpointLock fileLock = BeginMutation();
+            ImmutableDictionary<string, PreparedClaimRecord> next = _claims.RemoveRange(claimUids);
+            int count = _claims.Count - next.Count;
+            if (count > 0)
+            {
+                Save(next);
+            }
+
+            return count;
+        }
+    }
+
+    private PreparedClaimRecord[] Upsert(IEnumerable<PreparedClaimRecord> records, PreparedClaimState state)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        PreparedClaimRecord[] normalized = [.. records.Select(Normalize)];
+        lock (_gate)
+        {
+            using CheckpointLock fileLock = BeginMutation();
+            DateTimeOffset now = _time.GetUtcNow();
+            PreparedClaimRecord[] stored = [.. normalized.Select(r => r with { State = state, BootId = _currentBootId, UpdatedAt = now })];
+            if (stored.Length > 0)
+            {
+                Save(_claims.SetItems(stored.Select(r => KeyValuePair.Create(r.ClaimUid, r))));
+            }
+
+            return stored;
+        }
+    }
+
     private PreparedClaimRecord Upsert(PreparedClaimRecord record, PreparedClaimState state)
     {
         PreparedClaimRecord normalized = Normalize(record);
@@ -389,7 +484,7 @@ public sealed partial class PreparedClaimStore
     private void Save(ImmutableDictionary<string, PreparedClaimRecord> next)
     {
         byte[] bytes = CheckpointFile.Encode(_currentBootId, next.Values);
-        AtomicFile.Write(CheckpointPath, bytes, _fileMode);
+        AtomicFile.Write(CheckpointPath, bytes, _fileMode, _durable);
         _claims = next;
         _bootChanged = false;
         RememberOwnWrite(bytes);

@@ -32,6 +32,14 @@ public sealed class PreparedClaimStoreOptions
     public UnixFileMode FileMode { get; set; } = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     /// <summary>
+    /// Whether every write is flushed to disk (the file and its directory, fsync) before it returns. Default: true.
+    /// Without it, a write still survives any kill of the process (the rename is atomic and the page cache outlives
+    /// the process), but not a power loss; use it only for records that are worthless after a reboot, such as the
+    /// intents of prepares in flight.
+    /// </summary>
+    public bool Durable { get; set; } = true;
+
+    /// <summary>
     /// The clock used for <see cref="PreparedClaimRecord.UpdatedAt"/> and for naming set-aside files.
     /// Defaults to <see cref="TimeProvider.System"/>.
     /// </summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using DraSdk.KubeletPlugin.Internal;
 
 namespace DraSdk.KubeletPlugin;
@@ -91,6 +92,50 @@ public sealed class OpaqueDeviceConfig
             throw new OpaqueConfigException(jsonPath == "$" && where.Length == 0 ? Path : $"{Path}{where}", problem, ex);
         }
     }
+
+    /// <summary>
+    /// Deserializes the parameters with a source-generated type (trim- and AOT-safe), as strictly as
+    /// <see cref="Deserialize{T}(JsonSerializerOptions?)"/> does by default: camelCase names matched exactly, unknown or
+    /// repeated fields rejected, numbers only as JSON numbers. Errors name the field in the claim.
+    /// </summary>
+    /// <typeparam name="T">The driver's configuration type.</typeparam>
+    /// <param name="typeInfo">Its metadata from the driver's <c>JsonSerializerContext</c>, e.g. <c>MyJson.Default.MyConfig</c>.</param>
+    /// <exception cref="OpaqueConfigException">The parameters do not match <typeparamref name="T"/>; the message says where and why.</exception>
+    public T Deserialize<T>(JsonTypeInfo<T> typeInfo)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        var strict = (JsonTypeInfo<T>)StrictTypeInfos.GetValue(typeInfo, t => new JsonSerializerOptions(StrictOptions) { TypeInfoResolver = t.Options.TypeInfoResolver }.GetTypeInfo(t.Type));
+        try
+        {
+            return Parameters.Deserialize(strict) ?? throw new OpaqueConfigException(Path, "parameters are null", null);
+        }
+        catch (JsonException ex)
+        {
+            string jsonPath = string.IsNullOrEmpty(ex.Path) ? "$" : ex.Path;
+            (string where, string problem) = OpaqueConfigErrors.Describe(ex, jsonPath, Parameters);
+            throw new OpaqueConfigException(jsonPath == "$" && where.Length == 0 ? Path : $"{Path}{where}", problem, ex);
+        }
+    }
+
+    /// <summary>Checks the parameters' <c>apiVersion</c> and <c>kind</c>; throws with the field's path when either differs.</summary>
+    /// <param name="apiVersion">The expected <c>apiVersion</c>, e.g. <c>gpu.example.com/v1alpha1</c>.</param>
+    /// <param name="kind">The expected <c>kind</c>, e.g. <c>GpuConfig</c>.</param>
+    /// <exception cref="OpaqueConfigException">A field is missing or has another value.</exception>
+    public void EnsureType(string apiVersion, string kind)
+    {
+        foreach ((string field, string expected) in new[] { ("apiVersion", apiVersion), ("kind", kind) })
+        {
+            string? actual = Parameters.ValueKind == JsonValueKind.Object && Parameters.TryGetProperty(field, out JsonElement value) && value.ValueKind == JsonValueKind.String
+                ? value.GetString()
+                : null;
+            if (!string.Equals(actual, expected, StringComparison.Ordinal))
+            {
+                throw new OpaqueConfigException($"{Path}.{field}", actual is null ? $"must be {expected}, and is missing" : $"must be {expected}, not '{actual}'", null);
+            }
+        }
+    }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<JsonTypeInfo, JsonTypeInfo> StrictTypeInfos = [];
 
     /// <summary>Strict JSON: what a user writes in a claim is read exactly as written, or rejected.</summary>
     private static readonly JsonSerializerOptions StrictOptions = new(JsonSerializerDefaults.Web)

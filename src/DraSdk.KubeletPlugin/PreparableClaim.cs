@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization.Metadata;
 using System.Text.Json;
 using k8s;
 using k8s.Models;
@@ -67,6 +68,30 @@ public sealed class PreparableClaim
     {
         ArgumentNullException.ThrowIfNull(device);
         return [.. Configs.Where(c => c.AppliesTo(device.Request))];
+    }
+
+    /// <summary>
+    /// The configuration of type <typeparamref name="T"/> that applies to <paramref name="device"/>: every applicable
+    /// config of this driver is checked (its <c>apiVersion</c> and <c>kind</c>, then its fields, strictly) and the last
+    /// one in precedence order wins (class configs, then claim configs). Null when none applies.
+    /// </summary>
+    /// <typeparam name="T">The driver's configuration type.</typeparam>
+    /// <param name="device">One of <see cref="Devices"/>.</param>
+    /// <param name="typeInfo">Its source-generated metadata.</param>
+    /// <param name="apiVersion">The <c>apiVersion</c> every config must have.</param>
+    /// <param name="kind">The <c>kind</c> every config must have.</param>
+    /// <exception cref="OpaqueConfigException">A config is not a valid <typeparamref name="T"/>; the message names where in the claim.</exception>
+    public T? GetConfig<T>(V1DeviceRequestAllocationResult device, JsonTypeInfo<T> typeInfo, string apiVersion, string kind)
+        where T : class
+    {
+        T? result = null;
+        foreach (OpaqueDeviceConfig config in ConfigsFor(device))
+        {
+            config.EnsureType(apiVersion, kind);
+            result = config.Deserialize(typeInfo);
+        }
+
+        return result;
     }
 
     private static OpaqueDeviceConfig[] SelectConfigs(IList<V1DeviceAllocationConfiguration>? configs, string driverName)

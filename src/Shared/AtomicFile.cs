@@ -9,10 +9,12 @@ internal static partial class AtomicFile
     /// <summary>
     /// Writes <paramref name="content"/> to <paramref name="path"/> atomically: a temporary file in the same
     /// directory is written, flushed to disk (fsync), given <paramref name="mode"/>, renamed over the target,
-    /// and the directory entry is flushed too, so the rename itself survives a crash.
+    /// and the directory entry is flushed too, so the rename itself survives a crash. With <paramref name="durable"/>
+    /// false nothing is flushed: the write still survives a kill of the process at any point (rename is atomic, and
+    /// the page cache outlives the process), but not a power loss.
     /// </summary>
     public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode mode =
-        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead)
+        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, bool durable = true)
     {
         string fullPath = Path.GetFullPath(path);
         string directory = Path.GetDirectoryName(fullPath)!;
@@ -34,7 +36,7 @@ internal static partial class AtomicFile
             using (var stream = new FileStream(temp, options))
             {
                 stream.Write(content);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: durable);
             }
 
             if (!OperatingSystem.IsWindows())
@@ -44,7 +46,10 @@ internal static partial class AtomicFile
             }
 
             File.Move(temp, fullPath, overwrite: true);
-            FlushDirectory(directory);
+            if (durable)
+            {
+                FlushDirectory(directory);
+            }
         }
         catch
         {
@@ -54,7 +59,7 @@ internal static partial class AtomicFile
     }
 
     /// <summary>Deletes <paramref name="path"/> and flushes its directory; a missing file is not an error.</summary>
-    public static bool Delete(string path)
+    public static bool Delete(string path, bool durable = true)
     {
         string fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath))
@@ -63,7 +68,11 @@ internal static partial class AtomicFile
         }
 
         File.Delete(fullPath);
-        FlushDirectory(Path.GetDirectoryName(fullPath)!);
+        if (durable)
+        {
+            FlushDirectory(Path.GetDirectoryName(fullPath)!);
+        }
+
         return true;
     }
 

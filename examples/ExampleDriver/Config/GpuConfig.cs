@@ -102,3 +102,7 @@ internal sealed class SpacePartitioningConfig
     [JsonPropertyName("partitionCount")]
     public int PartitionCount { get; set; }
 }
+
+/// <summary>Source-generated JSON for <see cref="GpuConfig"/> (trim- and AOT-safe).</summary>
+[JsonSerializable(typeof(GpuConfig))]
+internal sealed partial class GpuConfigJson : JsonSerializerContext;

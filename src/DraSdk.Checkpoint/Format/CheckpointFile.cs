@@ -214,6 +214,7 @@ internal static class CheckpointFile
                     DeviceName = device.DeviceName,
                     CdiDeviceIds = device.CdiDeviceIds?.ToArray() ?? [],
                     ShareId = device.ShareId,
+                    AdminAccess = device.AdminAccess == true,
                 });
             }
 
@@ -225,6 +226,7 @@ internal static class CheckpointFile
                 State = state,
                 Devices = devices.AsReadOnly(),
                 DriverData = claim.DriverData,
+                CdiSpec = claim.CdiSpec,
                 BootId = claim.BootId,
                 UpdatedAt = claim.UpdatedAt,
             };
@@ -252,6 +254,7 @@ internal static class CheckpointFile
         UpdatedAt = record.UpdatedAt,
         Devices = record.Devices.Count == 0 ? null : [.. record.Devices.Select(ToV1)],
         DriverData = record.DriverData,
+        CdiSpec = record.CdiSpec,
     };
 
     private static V1Device ToV1(PreparedDeviceRecord device) => new()
@@ -261,6 +264,7 @@ internal static class CheckpointFile
         DeviceName = device.DeviceName,
         CdiDeviceIds = device.CdiDeviceIds.Count == 0 ? null : [.. device.CdiDeviceIds],
         ShareId = device.ShareId,
+        AdminAccess = device.AdminAccess ? true : null,
     };
 
     internal static string Checksum(ReadOnlySpan<byte> data)

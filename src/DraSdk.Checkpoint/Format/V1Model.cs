@@ -30,6 +30,9 @@ internal sealed class V1Claim
     public List<V1Device>? Devices { get; set; }
 
     public JsonElement? DriverData { get; set; }
+
+    /// <summary>The claim's CDI spec as written (optional; readers before it ignore it).</summary>
+    public JsonElement? CdiSpec { get; set; }
 }
 
 internal sealed class V1Device
@@ -43,6 +46,9 @@ internal sealed class V1Device
     public List<string>? CdiDeviceIds { get; set; }
 
     public string? ShareId { get; set; }
+
+    /// <summary>True when prepared with admin access; left out otherwise (readers before it ignore it).</summary>
+    public bool? AdminAccess { get; set; }
 }
 
 [JsonSourceGenerationOptions(

@@ -1,0 +1,65 @@
+using System.Diagnostics.CodeAnalysis;
+using DraSdk.Cdi;
+using DraSdk.Checkpoint;
+using DraSdk.KubeletPlugin;
+using DraSdk.Preparation;
+using DraSdk.Preparation.Internal;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds a DRA driver whose prepare pipeline the SDK owns.</summary>
+public static class CdiDriverServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds a DRA driver made of <typeparamref name="TDriver"/>'s plan and the SDK's prepare pipeline: the kubelet plugin
+    /// of <c>AddDraDriver</c>, with CDI specs in <c>CdiRoot</c>, the crash-safe checkpoint in the plugin data directory,
+    /// repeated prepares answered alike, device exclusivity, unprepare, and recovery from kills and reboots before the
+    /// kubelet can call.
+    /// </summary>
+    /// <typeparam name="TDriver">The driver's plan (a singleton); it may also implement <see cref="IClaimSideEffects"/> and <see cref="IDeviceHealthSource"/>.</typeparam>
+    /// <param name="services">The host's services.</param>
+    /// <param name="kind">The CDI kind of the claims' devices, <c>vendor/class</c>, e.g. <c>k8s.gpu.example.com/gpu</c>.</param>
+    /// <param name="configure">Sets the driver's options, as in <c>AddDraDriver</c>.</param>
+    /// <param name="configureCdi">Sets the CDI version floor or cap.</param>
+    /// <returns>The driver builder, for <c>AddResourceSlicePublisher()</c> and the rest.</returns>
+    public static IDraDriverBuilder AddCdiDriver<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TDriver>(
+        this IServiceCollection services,
+        string kind,
+        Action<DraDriverOptions>? configure = null,
+        Action<CdiDriverOptions>? configureCdi = null)
+        where TDriver : class, ICdiDriver
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        OptionsBuilder<CdiDriverOptions> options = services.AddOptions<CdiDriverOptions>().Configure(o => o.Kind = kind);
+        if (configureCdi is not null)
+        {
+            options.Configure(configureCdi);
+        }
+
+        options.Validate(o => CdiKind.TryParse(o.Kind, out _), $"CdiDriverOptions.Kind '{kind}' is not a CDI kind (vendor/class, e.g. k8s.gpu.example.com/gpu).");
+        options.Validate(o => o.MinimumVersion is null || o.MaximumVersion is null || o.MinimumVersion <= o.MaximumVersion, "CdiDriverOptions.MinimumVersion is above MaximumVersion.");
+        options.ValidateOnStart();
+
+        // The checkpoint in the plugin data directory, unless the host set another; a service, for drivers that read it.
+        services.AddOptions<PreparedClaimStoreOptions>().PostConfigure<IOptions<DraDriverOptions>>((o, dra) =>
+        {
+            if (string.IsNullOrEmpty(o.CheckpointDirectory))
+            {
+                o.CheckpointDirectory = dra.Value.EffectivePluginDataDirectoryPath;
+            }
+        });
+        services.TryAddSingleton(sp => new PreparedClaimStore(
+            sp.GetRequiredService<IOptions<PreparedClaimStoreOptions>>().Value,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<PreparedClaimStore>()));
+        services.TryAddSingleton<TDriver>();
+        if (typeof(IDeviceHealthSource).IsAssignableFrom(typeof(TDriver)))
+        {
+            services.TryAddSingleton<IDeviceHealthSource>(sp => (IDeviceHealthSource)sp.GetRequiredService<TDriver>());
+        }
+
+        return services.AddDraDriver<PreparationPipeline<TDriver>>(configure);
+    }
+}
