@@ -1,5 +1,3 @@
-using DraSdk.Cdi;
-using DraSdk.Checkpoint;
 using DraSdk.KubeletPlugin;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,20 +31,9 @@ internal static class NvidiaDriverHosting
         services.TryAddSingleton<IGpuControl>(sp => sp.GetRequiredService<IOptions<NvidiaDriverOptions>>().Value is { IsReplay: false } o
             ? new NvidiaSmiGpuControl(o.EffectiveContainerDriverRoot, sp.GetRequiredService<ILogger<NvidiaSmiGpuControl>>())
             : new RecordingGpuControl(sp.GetRequiredService<ILogger<RecordingGpuControl>>()));
-        services.AddSingleton(sp =>
-        {
-            DraDriverOptions draOptions = sp.GetRequiredService<IOptions<DraDriverOptions>>().Value;
-            var writer = new CdiSpecWriter(new CdiSpecWriterOptions { SpecDirectory = draOptions.CdiRoot });
-            return new CdiClaimSpecs(writer, new CdiKind(NvidiaDriverOptions.CdiVendor, NvidiaDriverOptions.CdiClass));
-        });
-        services.AddOptions<PreparedClaimStoreOptions>()
-            .Configure<IOptions<DraDriverOptions>>((o, dra) => o.CheckpointDirectory = dra.Value.EffectivePluginDataDirectoryPath);
-        services.AddSingleton(sp => new PreparedClaimStore(
-            sp.GetRequiredService<IOptions<PreparedClaimStoreOptions>>().Value,
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger<PreparedClaimStore>()));
         services.AddSingleton<DeviceHealthTracker>();
 
-        services.AddDraDriver<NvidiaDriver>(o =>
+        services.AddCdiDriver<NvidiaDriver>(NvidiaDriverOptions.CdiKind, o =>
             {
                 o.DriverName = NvidiaDriverOptions.DriverName;
                 o.NodeName ??= config["NODE_NAME"] is { Length: > 0 } node ? node : Environment.MachineName.ToLowerInvariant();

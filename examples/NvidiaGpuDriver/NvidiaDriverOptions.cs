@@ -12,10 +12,8 @@ internal sealed class NvidiaDriverOptions
 {
     public const string DriverName = "gpu.nvidia.com";
 
-    /// <summary>The CDI vendor and class of the per-claim specs, as NVIDIA's driver: <c>k8s.gpu.nvidia.com/claim</c>.</summary>
-    public const string CdiVendor = "k8s.gpu.nvidia.com";
-
-    public const string CdiClass = "claim";
+    /// <summary>The CDI kind of the per-claim specs, as NVIDIA's driver: <c>k8s.gpu.nvidia.com/claim</c>.</summary>
+    public const string CdiKind = "k8s.gpu.nvidia.com/claim";
 
     public const string NvmlSource = "nvml";
 

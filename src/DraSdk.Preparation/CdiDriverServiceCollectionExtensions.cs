@@ -19,7 +19,10 @@ public static class CdiDriverServiceCollectionExtensions
     /// repeated prepares answered alike, device exclusivity, unprepare, and recovery from kills and reboots before the
     /// kubelet can call.
     /// </summary>
-    /// <typeparam name="TDriver">The driver's plan (a singleton); it may also implement <see cref="IClaimSideEffects"/> and <see cref="IDeviceHealthSource"/>.</typeparam>
+    /// <typeparam name="TDriver">
+    /// The driver's plan (a singleton); it may also implement <see cref="IClaimSideEffects"/>, <see cref="IDeviceHealthSource"/>
+    /// and <see cref="IDraDriverStartup"/> (run before the pipeline's recovery, e.g. device discovery).
+    /// </typeparam>
     /// <param name="services">The host's services.</param>
     /// <param name="kind">The CDI kind of the claims' devices, <c>vendor/class</c>, e.g. <c>k8s.gpu.example.com/gpu</c>.</param>
     /// <param name="configure">Sets the driver's options, as in <c>AddDraDriver</c>.</param>
@@ -60,6 +63,19 @@ public static class CdiDriverServiceCollectionExtensions
             services.TryAddSingleton<IDeviceHealthSource>(sp => (IDeviceHealthSource)sp.GetRequiredService<TDriver>());
         }
 
+        // The driver's own start-up work (discovery) runs first, then the pipeline's recovery.
+        if (typeof(IDraDriverStartup).IsAssignableFrom(typeof(TDriver)))
+        {
+            services.TryAddEnumerable(ServiceDescriptor.Singleton<IDraDriverStartup, DriverStartup<TDriver>>());
+        }
+
         return services.AddDraDriver<PreparationPipeline<TDriver>>(configure);
+    }
+
+    /// <summary>The driver singleton as its own start-up step.</summary>
+    private sealed class DriverStartup<TDriver>(TDriver driver) : IDraDriverStartup
+        where TDriver : class, ICdiDriver
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => ((IDraDriverStartup)driver).StartAsync(cancellationToken);
     }
 }

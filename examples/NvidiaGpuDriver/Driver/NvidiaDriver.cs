@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using DraSdk.Cdi;
-using DraSdk.Checkpoint;
 using DraSdk.KubeletPlugin;
+using DraSdk.Preparation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NvidiaGpuDriver.Config;
@@ -11,18 +12,17 @@ using NvidiaGpuDriver.Discovery;
 namespace NvidiaGpuDriver.Driver;
 
 /// <summary>
-/// Prepares NVIDIA devices: checkpoint first (idempotence), then the deterministic plan, then the side effects
-/// (sharing settings, one transient CDI spec per claim), recorded in two phases so a kill at any point is recoverable.
+/// The NVIDIA driver's part of prepare: what each GPU or MIG device gets in a container (device nodes, libraries,
+/// sharing environment), and the sharing it sets up (a time slice, a per-claim MPS control daemon) with its undo. The
+/// SDK's pipeline does the rest: CDI specs, the checkpoint, repeated prepares, exclusivity, recovery, unprepare.
 /// </summary>
 internal sealed partial class NvidiaDriver(
     DeviceInventory inventory,
-    PreparedClaimStore checkpoint,
-    CdiClaimSpecs cdi,
     ContainerEditsBuilder edits,
     IGpuControl control,
     IOptions<NvidiaDriverOptions> options,
     IOptions<DraDriverOptions> draOptions,
-    ILogger<NvidiaDriver> logger) : DraDriver, IDraDriverStartup
+    ILogger<NvidiaDriver> logger) : ICdiDriver, IClaimSideEffects, IDraDriverStartup
 {
     /// <summary>Where MPS clients find the daemon's pipes inside the container.</summary>
     public const string MpsContainerPipeDirectory = "/tmp/nvidia-mps";
@@ -31,60 +31,23 @@ internal sealed partial class NvidiaDriver(
 
     private string MpsRoot => options.Value.MpsRoot ?? Path.Combine(draOptions.Value.EffectivePluginDataDirectoryPath, "mps");
 
-    /// <summary>Before the kubelet can call: discover the devices (failing the start when NVML is unusable), load the checkpoint, recover.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Before the pipeline recovers: discover the devices (failing the start when NVML is unusable).</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
     {
         _ = inventory.Discovery;
-        await checkpoint.LoadAsync(cancellationToken).ConfigureAwait(false);
-        Recover();
+        return Task.CompletedTask;
     }
 
-    protected override ValueTask<PrepareResult> PrepareClaimAsync(PreparableClaim claim, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(Prepare(claim));
-
-    protected override ValueTask<UnprepareResult> UnprepareClaimAsync(ClaimReference claim, CancellationToken cancellationToken)
+    public ValueTask<ClaimPlan> PlanAsync(PreparableClaim claim, CancellationToken cancellationToken)
     {
-        ClaimData? data = checkpoint.TryGet(claim.Uid, out PreparedClaimRecord? record) ? ClaimData.From(record) : null;
-        StopMps(data);
-        bool removedSpec = cdi.Remove(claim.Uid);
-        bool removedRecord = checkpoint.Remove(claim.Uid);
-        LogUnprepared(logger, claim.ToString(), removedSpec || removedRecord);
-        return ValueTask.FromResult(UnprepareResult.Success());
-    }
-
-    private PrepareResult Prepare(PreparableClaim claim)
-    {
-        // 1. Already prepared (and its CDI spec still in place)? Answer the same again.
-        if (checkpoint.TryGet(claim.Uid, out PreparedClaimRecord? existing) && existing.State == PreparedClaimState.PrepareCompleted
-            && File.Exists(cdi.GetSpecPath(claim.Uid)))
-        {
-            LogAlreadyPrepared(logger, claim.Reference.ToString());
-            return PrepareResult.Success(existing.Devices.Select(ToPreparedDevice));
-        }
-
-        // 2. The deterministic part: which device, which configuration.
-        (IReadOnlyList<PlannedDevice> plan, string? error) = ClaimPlan.Compute(claim, inventory, draOptions.Value.NodeName!);
+        (IReadOnlyList<ConfiguredDevice> devices, string? error) = DeviceConfigs.Compute(claim, inventory, draOptions.Value.NodeName!);
         if (error is not null)
         {
             LogRefused(logger, claim.Reference.ToString(), error);
-            return PrepareResult.Failure(error);
+            return ValueTask.FromResult(ClaimPlan.Failure(error));
         }
 
-        // 3. A device belongs to one claim at a time; claims with admin access (monitoring) may share it.
-        foreach (PlannedDevice device in plan.Where(d => !d.AdminAccess))
-        {
-            PreparedClaimRecord? owner = checkpoint.Claims.Values.FirstOrDefault(r => r.ClaimUid != claim.Uid
-                && ClaimData.From(r).Devices.Any(d => !d.AdminAccess && d.Name == device.Device.Name));
-            if (owner is not null)
-            {
-                string refused = $"device {device.Device.Name} is already prepared for claim {owner.Namespace}/{owner.Name} ({owner.ClaimUid})";
-                LogRefused(logger, claim.Reference.ToString(), refused);
-                return PrepareResult.Failure(refused);
-            }
-        }
-
-        // 4. What the containers get.
-        MpsDaemonSpec? mps = MpsSpec(claim.Uid, plan);
+        MpsDaemonSpec? mps = MpsSpec(claim.Uid, devices);
         var claimEnv = new List<string>();
         var claimMounts = new List<Mount>();
         if (mps is not null)
@@ -103,117 +66,58 @@ internal sealed partial class NvidiaDriver(
             claimMounts.Add(new Mount { HostPath = mps.PipeDirectory, ContainerPath = MpsContainerPipeDirectory, Options = MpsMountOptions });
         }
 
-        var data = new ClaimData
+        var plan = new ClaimPlan
         {
-            Devices = [.. plan.Select(d => new DeviceData(d.Device.Name, d.AdminAccess, edits.ForDevice(d.Device, d.SharingEnv())))],
-            ClaimEdits = edits.ForClaim(claim.Uid, plan.Select(d => d.Device), claimEnv, claimMounts),
-            Mps = mps,
+            ClaimEdits = edits.ForClaim(claim.Uid, devices.Select(d => d.Device), claimEnv, claimMounts),
+            DriverData = JsonSerializer.SerializeToElement(
+                new Sharing(mps, [.. devices.Where(d => d.TimeSlice is not null).Select(d => new TimeSliceSetting(d.Device.Uuid, d.TimeSlice!.Value))]),
+                SharingJson.Default.Sharing),
         };
-        var record = new PreparedClaimRecord
+        foreach (ConfiguredDevice device in devices)
         {
-            ClaimUid = claim.Uid,
-            Namespace = claim.Reference.Namespace,
-            Name = claim.Reference.Name,
-            Devices = [.. plan.Select(d => new PreparedDeviceRecord
-            {
-                Requests = [d.Allocation.Request],
-                PoolName = d.Allocation.Pool,
-                DeviceName = d.Device.Name,
-                CdiDeviceIds = [cdi.GetDeviceId(claim.Uid, d.Device.Name).ToString()],
-                ShareId = d.Allocation.ShareID,
-            })],
-            DriverData = JsonSerializer.SerializeToElement(data, ClaimData.Json),
-        };
-
-        // 5. Side effects, recorded in two phases.
-        checkpoint.MarkPrepareStarted(record);
-        CdiClaimSpecFile written;
-        try
-        {
-            foreach (PlannedDevice device in plan)
-            {
-                if (device.TimeSlice is { } slice)
-                {
-                    control.SetTimeSlice(device.Device.Uuid, slice);
-                }
-            }
-
-            if (mps is not null)
-            {
-                Directory.CreateDirectory(mps.PipeDirectory);
-                Directory.CreateDirectory(mps.LogDirectory);
-                control.StartMps(mps);
-            }
-
-            written = WriteSpec(claim.Uid, data);
-        }
-        catch (Exception ex) when (ex is GpuControlException or IOException or UnauthorizedAccessException or CdiValidationException or CdiVersionCapExceededException)
-        {
-            StopMps(data);
-            cdi.Remove(claim.Uid);
-            checkpoint.Remove(claim.Uid);
-            string failure = $"preparing claim {claim.Reference} failed: {ex.Message}";
-            LogRefused(logger, claim.Reference.ToString(), failure);
-            return PrepareResult.Failure(failure);
+            plan.Add(device.Allocation, edits.ForDevice(device.Device, device.SharingEnv()));
         }
 
-        checkpoint.MarkPrepareCompleted(record);
-        LogPrepared(logger, claim.Reference.ToString(), plan.Count, written.Path, written.Version.ToString());
-        return PrepareResult.Success(record.Devices.Select(ToPreparedDevice));
+        return ValueTask.FromResult(plan);
     }
 
-    /// <summary>
-    /// Runs once before the kubelet can call: undoes prepares a kill interrupted, and re-creates the CDI specs (and MPS
-    /// daemons) a reboot wiped, from what the checkpoint recorded.
-    /// </summary>
-    private void Recover()
+    public ValueTask ApplyAsync(PreparedClaim claim, CancellationToken cancellationToken)
     {
-        foreach (PreparedClaimRecord incomplete in checkpoint.IncompleteClaims)
+        Sharing sharing = Sharing.From(claim.DriverData);
+        foreach (TimeSliceSetting slice in sharing.TimeSlices ?? [])
         {
-            StopMps(ClaimData.From(incomplete));
-            cdi.Remove(incomplete.ClaimUid);
-            checkpoint.Remove(incomplete.ClaimUid);
-            LogRolledBack(logger, $"{incomplete.Namespace}/{incomplete.Name} ({incomplete.ClaimUid})");
+            control.SetTimeSlice(slice.GpuUuid, slice.Interval);
         }
 
-        // Read once: each access of the store's views checks the file on disk.
-        HashSet<string> lostWithReboot = [.. checkpoint.RecordsNeedingRecreation.Select(r => r.ClaimUid)];
-        foreach (PreparedClaimRecord record in checkpoint.Claims.Values)
+        if (sharing.Mps is { } mps)
         {
-            bool rebooted = lostWithReboot.Contains(record.ClaimUid);
-            if (!rebooted && File.Exists(cdi.GetSpecPath(record.ClaimUid)))
-            {
-                continue;
-            }
-
-            ClaimData data = ClaimData.From(record);
-            if (rebooted && data.Mps is { } mps)
-            {
-                try
-                {
-                    Directory.CreateDirectory(mps.PipeDirectory);
-                    Directory.CreateDirectory(mps.LogDirectory);
-                    control.StartMps(mps);
-                }
-                catch (Exception ex) when (ex is GpuControlException or IOException)
-                {
-                    LogRecoveryFailed(logger, record.ClaimUid, ex.Message);
-                }
-            }
-
-            WriteSpec(record.ClaimUid, data);
-            checkpoint.MarkRecreated(record.ClaimUid);
-            LogRecreated(logger, $"{record.Namespace}/{record.Name} ({record.ClaimUid})");
+            Directory.CreateDirectory(mps.PipeDirectory);
+            Directory.CreateDirectory(mps.LogDirectory);
+            control.StartMps(mps);
         }
+
+        return ValueTask.CompletedTask;
     }
 
-    private CdiClaimSpecFile WriteSpec(string claimUid, ClaimData data) =>
-        cdi.Write(claimUid, data.Devices.Select(d => new CdiDevice { Name = d.Name, ContainerEdits = d.Edits }), data.ClaimEdits);
+    public ValueTask UndoAsync(PreparedClaim claim, CancellationToken cancellationToken)
+    {
+        if (Sharing.From(claim.DriverData).Mps is { } mps)
+        {
+            control.StopMps(mps);
+            string root = Path.GetDirectoryName(mps.PipeDirectory)!;
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
 
     /// <summary>One MPS control daemon per claim, for all its devices shared with MPS.</summary>
-    private MpsDaemonSpec? MpsSpec(string claimUid, IReadOnlyList<PlannedDevice> plan)
+    private MpsDaemonSpec? MpsSpec(string claimUid, IReadOnlyList<ConfiguredDevice> devices)
     {
-        PlannedDevice[] mpsDevices = [.. plan.Where(d => d.UsesMps)];
+        ConfiguredDevice[] mpsDevices = [.. devices.Where(d => d.UsesMps)];
         if (mpsDevices.Length == 0)
         {
             return null;
@@ -238,82 +142,31 @@ internal sealed partial class NvidiaDriver(
             config?.DefaultActiveThreadPercentage, limits.Count > 0 ? string.Join(',', limits) : null);
     }
 
-    private void StopMps(ClaimData? data)
+    /// <summary>
+    /// The sharing a claim sets up, kept with the claim by the pipeline: what <see cref="ApplyAsync"/> applies and
+    /// <see cref="UndoAsync"/> undoes. <c>mps</c> has the shape earlier versions kept, so claims they prepared are undone too.
+    /// </summary>
+    internal sealed record Sharing(MpsDaemonSpec? Mps, IReadOnlyList<TimeSliceSetting>? TimeSlices)
     {
-        if (data?.Mps is not { } mps)
-        {
-            return;
-        }
-
-        try
-        {
-            control.StopMps(mps);
-        }
-        catch (GpuControlException ex)
-        {
-            LogRecoveryFailed(logger, mps.ClaimUid, ex.Message);
-        }
-
-        try
-        {
-            string root = Path.GetDirectoryName(mps.PipeDirectory)!;
-            if (Directory.Exists(root))
-            {
-                Directory.Delete(root, recursive: true);
-            }
-        }
-        catch (IOException)
-        {
-        }
-    }
-
-    private static PreparedDevice ToPreparedDevice(PreparedDeviceRecord d) =>
-        new(d.PoolName, d.DeviceName, d.CdiDeviceIds) { Requests = d.Requests, ShareId = d.ShareId };
-
-    /// <summary>What the checkpoint keeps per claim: enough to re-create its CDI spec and MPS daemon without the claim.</summary>
-    internal sealed record ClaimData
-    {
-        public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
-        public IReadOnlyList<DeviceData> Devices { get; init; } = [];
-
-        public ContainerEdits? ClaimEdits { get; init; }
-
-        public MpsDaemonSpec? Mps { get; init; }
-
-        public static ClaimData From(PreparedClaimRecord record)
+        public static Sharing From(JsonElement? data)
         {
             try
             {
-                return record.DriverData?.Deserialize<ClaimData>(Json) ?? new ClaimData();
+                return data?.Deserialize(SharingJson.Default.Sharing) ?? new Sharing(null, null);
             }
             catch (JsonException)
             {
-                return new ClaimData();
+                return new Sharing(null, null);
             }
         }
     }
 
-    internal sealed record DeviceData(string Name, bool AdminAccess, ContainerEdits Edits);
-
-    [LoggerMessage(1, LogLevel.Information, "Claim {Claim} is already prepared")]
-    private static partial void LogAlreadyPrepared(ILogger logger, string claim);
-
-    [LoggerMessage(2, LogLevel.Information, "Prepared claim {Claim}: {DeviceCount} device(s), CDI spec {SpecPath} (cdiVersion {CdiVersion})")]
-    private static partial void LogPrepared(ILogger logger, string claim, int deviceCount, string specPath, string cdiVersion);
-
-    [LoggerMessage(3, LogLevel.Information, "Unprepared claim {Claim} (was prepared: {WasPrepared})")]
-    private static partial void LogUnprepared(ILogger logger, string claim, bool wasPrepared);
-
-    [LoggerMessage(4, LogLevel.Warning, "Rolled back the interrupted prepare of claim {Claim}")]
-    private static partial void LogRolledBack(ILogger logger, string claim);
-
-    [LoggerMessage(5, LogLevel.Information, "Re-created the CDI spec of claim {Claim} lost with a reboot")]
-    private static partial void LogRecreated(ILogger logger, string claim);
+    internal sealed record TimeSliceSetting(string GpuUuid, int Interval);
 
     [LoggerMessage(6, LogLevel.Warning, "Claim {Claim} not prepared: {Reason}")]
     private static partial void LogRefused(ILogger logger, string claim, string reason);
-
-    [LoggerMessage(7, LogLevel.Warning, "Claim {ClaimUid}: {Problem}")]
-    private static partial void LogRecoveryFailed(ILogger logger, string claimUid, string problem);
 }
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(NvidiaDriver.Sharing))]
+internal sealed partial class SharingJson : JsonSerializerContext;

@@ -1,14 +1,10 @@
 using Acme.DeviceDriver.Devices;
 using Acme.DeviceDriver.Driver;
-using DraSdk.Cdi;
-using DraSdk.Checkpoint;
 using DraSdk.KubeletPlugin;
 using DraSdk.ResourceSlices;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Acme.DeviceDriver;
 
@@ -35,23 +31,11 @@ internal static class DriverHosting
         services.AddSingleton(info);
         services.AddSingleton<FakeDeviceDiscovery>(); // replace with your hardware's discovery
 
-        // One transient CDI spec per prepared claim, under DraDriverOptions.CdiRoot.
-        services.AddSingleton(sp =>
-        {
-            DraDriverOptions dra = sp.GetRequiredService<IOptions<DraDriverOptions>>().Value;
-            var writer = new CdiSpecWriter(new CdiSpecWriterOptions { SpecDirectory = dra.CdiRoot });
-            return new CdiClaimSpecs(writer, new CdiKind(DriverInfo.CdiVendor, DriverInfo.CdiClass));
-        });
-
-        // The checkpoint of prepared claims, in the driver's plugin data directory: survives restarts and reboots.
-        services.AddOptions<PreparedClaimStoreOptions>()
-            .Configure<IOptions<DraDriverOptions>>((o, dra) => o.CheckpointDirectory = dra.Value.EffectivePluginDataDirectoryPath);
-        services.AddSingleton(sp => new PreparedClaimStore(
-            sp.GetRequiredService<IOptions<PreparedClaimStoreOptions>>().Value,
-            sp.GetRequiredService<ILoggerFactory>().CreateLogger<PreparedClaimStore>()));
         services.AddSingleton<DeviceHealthTracker>();
 
-        services.AddDraDriver<NodeDriver>(o =>
+        // The driver: its plan, and the SDK's prepare pipeline (CDI specs under CdiRoot, the checkpoint in the plugin
+        // data directory, recovery before the kubelet calls).
+        services.AddCdiDriver<NodeDriver>(DriverInfo.CdiKind, o =>
             {
                 o.DriverName = DriverInfo.DriverName;
                 o.NodeName ??= info.NodeName;

@@ -19,6 +19,9 @@ internal sealed class DriverInfo
     public const string CdiClass = "devkind";
 #endif
 
+    /// <summary>The CDI kind of the per-claim specs.</summary>
+    public const string CdiKind = CdiVendor + "/" + CdiClass;
+
     /// <summary>What the devices are called: <c>devkind-0</c>, <c>devkind-1</c>, ...</summary>
     public const string DeviceKind = "devkind";
 

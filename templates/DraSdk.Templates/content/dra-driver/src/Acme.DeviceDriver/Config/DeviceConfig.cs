@@ -44,3 +44,7 @@ internal sealed class DeviceConfig
         }
     }
 }
+
+/// <summary>Source-generated JSON for <see cref="DeviceConfig"/> (trim- and AOT-safe); add your config types here.</summary>
+[JsonSerializable(typeof(DeviceConfig))]
+internal sealed partial class DeviceConfigJson : JsonSerializerContext;

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using DraSdk.KubeletPlugin;
 using k8s.Models;
 using NvidiaGpuDriver.Config;
@@ -7,7 +6,7 @@ using NvidiaGpuDriver.Discovery;
 namespace NvidiaGpuDriver.Driver;
 
 /// <summary>One allocated device of a claim and the configuration that applies to it.</summary>
-internal sealed record PlannedDevice(V1DeviceRequestAllocationResult Allocation, AllocatableDevice Device, DeviceConfig? Config, bool AdminAccess)
+internal sealed record ConfiguredDevice(V1DeviceRequestAllocationResult Allocation, AllocatableDevice Device, DeviceConfig? Config, bool AdminAccess)
 {
     public string? Strategy => Config?.Sharing?.Strategy;
 
@@ -38,14 +37,13 @@ internal sealed record PlannedDevice(V1DeviceRequestAllocationResult Allocation,
 }
 
 /// <summary>
-/// The deterministic half of prepare: from a claim and the node's devices to what each device gets, with no side
-/// effects. Every problem names the device or where in the claim it is.
+/// From a claim and the node's devices to each device and the configuration that applies to it, with no side effects. Every problem names the device or where in the claim it is.
 /// </summary>
-internal static class ClaimPlan
+internal static class DeviceConfigs
 {
-    public static (IReadOnlyList<PlannedDevice> Devices, string? Error) Compute(PreparableClaim claim, DeviceInventory inventory, string poolName)
+    public static (IReadOnlyList<ConfiguredDevice> Devices, string? Error) Compute(PreparableClaim claim, DeviceInventory inventory, string poolName)
     {
-        var planned = new List<PlannedDevice>(claim.Devices.Count);
+        var planned = new List<ConfiguredDevice>(claim.Devices.Count);
         foreach (V1DeviceRequestAllocationResult allocation in claim.Devices)
         {
             AllocatableDevice? device = allocation.Pool == poolName ? inventory.Find(allocation.Device) : null;
@@ -81,13 +79,10 @@ internal static class ClaimPlan
                 config = parsed; // later configs (claim over class) win
             }
 
-            planned.Add(new PlannedDevice(allocation, device, config, allocation.AdminAccess == true));
+            planned.Add(new ConfiguredDevice(allocation, device, config, allocation.AdminAccess == true));
         }
 
         return (planned, null);
     }
 
-    /// <summary>Renders a config back to JSON for the checkpoint.</summary>
-    public static JsonElement? ToJson(DeviceConfig? config) =>
-        config is null ? null : JsonSerializer.SerializeToElement(config, DeviceConfigReader.Strict);
 }
