@@ -1,0 +1,48 @@
+using DraSdk.Cdi;
+using DraSdk.KubeletPlugin;
+using DraSdk.Preparation;
+using DraSdk.ResourceSlices;
+using k8s.Models;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Minimal;
+
+/// <summary>A complete DRA driver: four devices, published with their health, prepared through CDI, crash-safe.</summary>
+public static class MinimalDriver
+{
+    public static IServiceCollection AddMinimalDriver(this IServiceCollection services)
+    {
+        services.AddSingleton<DeviceHealthTracker>().AddHostedService<Devices>();
+        services.AddCdiDriver<Plan>("k8s.dev.example.com/dev", o => o.DriverName = "dev.example.com")
+            .AddDeviceHealth<DeviceHealthTracker>()
+            .AddResourceSlicePublisher();
+        return services;
+    }
+
+    private sealed class Plan : ICdiDriver
+    {
+        public ValueTask<ClaimPlan> PlanAsync(PreparableClaim claim, CancellationToken cancellationToken)
+        {
+            var plan = new ClaimPlan();
+            foreach (V1DeviceRequestAllocationResult device in claim.Devices)
+            {
+                plan.Add(device, new ContainerEdits { Env = [$"DEVICE={device.Device}"] });
+            }
+
+            return ValueTask.FromResult(plan);
+        }
+    }
+
+    private sealed class Devices(IResourceSlicePublisher slices, DeviceHealthTracker health) : BackgroundService
+    {
+        private static readonly string[] Names = ["dev-0", "dev-1", "dev-2", "dev-3"];
+
+        protected override Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            slices.UpdateDevices(Names.Select(name => new V1Device { Name = name }));
+            health.Report(Names.Select(name => new DeviceHealth(slices.NodeName, name, DeviceHealthStatus.Healthy)));
+            return Task.CompletedTask;
+        }
+    }
+}
