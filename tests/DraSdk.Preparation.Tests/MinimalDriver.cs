@@ -22,16 +22,9 @@ public static class MinimalDriver
 
     private sealed class Plan : ICdiDriver
     {
-        public ValueTask<ClaimPlan> PlanAsync(PreparableClaim claim, CancellationToken cancellationToken)
-        {
-            var plan = new ClaimPlan();
-            foreach (V1DeviceRequestAllocationResult device in claim.Devices)
-            {
-                plan.Add(device, new ContainerEdits { Env = [$"DEVICE={device.Device}"] });
-            }
-
-            return ValueTask.FromResult(plan);
-        }
+        // What a container that gets a device gets: here one variable; for real devices, device nodes and mounts too.
+        public ValueTask<ClaimPlan> PlanAsync(PreparableClaim claim, CancellationToken cancellationToken) => ValueTask.FromResult(
+            claim.Devices.Aggregate(new ClaimPlan(), (plan, device) => plan.Add(device, new ContainerEdits { Env = [$"DEVICE={device.Device}"] })));
     }
 
     private sealed class Devices(IResourceSlicePublisher slices, DeviceHealthTracker health) : BackgroundService
