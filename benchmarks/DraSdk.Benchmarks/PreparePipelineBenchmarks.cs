@@ -26,6 +26,7 @@ public class PreparePipelineBenchmarks
     private readonly List<(IHost Host, FakeKubelet Kubelet, string Root)> _nodes = [];
     private KubeletPluginConnection _floor = null!;
     private KubeletPluginConnection _pipeline = null!;
+    private KubeletPluginConnection _unflushed = null!;
     private V1.NodePrepareResourcesRequest _prepare = null!;
     private V1.NodeUnprepareResourcesRequest _unprepare = null!;
 
@@ -37,6 +38,11 @@ public class PreparePipelineBenchmarks
         await client.CoreV1.CreateNodeAsync(new V1Node { ApiVersion = "v1", Kind = "Node", Metadata = new V1ObjectMeta { Name = "bench-node" } });
         _floor = await StartAsync(b => b.Services.AddDraDriver<FloorDriver>(o => o.DriverName = DriverName));
         _pipeline = await StartAsync(b => b.AddExampleDriver());
+        _unflushed = await StartAsync(b =>
+        {
+            b.AddExampleDriver();
+            b.Services.Configure<DraSdk.Checkpoint.PreparedClaimStoreOptions>(o => o.Durable = false);
+        });
 
         var claim = new Resourcev1ResourceClaim
         {
@@ -56,7 +62,7 @@ public class PreparePipelineBenchmarks
         created = await client.ResourceV1.ReplaceNamespacedResourceClaimStatusAsync(created, "bench", "default");
         _prepare = new V1.NodePrepareResourcesRequest { Claims = { KubeletPluginConnection.ToWire(created) } };
         _unprepare = new V1.NodeUnprepareResourcesRequest { Claims = { KubeletPluginConnection.ToWire(created) } };
-        foreach (KubeletPluginConnection plugin in new[] { _floor, _pipeline })
+        foreach (KubeletPluginConnection plugin in new[] { _floor, _pipeline, _unflushed })
         {
             V1.NodePrepareResourcesResponse check = await plugin.DraV1.NodePrepareResourcesAsync(_prepare);
             string error = check.Claims[created.Metadata.Uid].Error;
@@ -88,6 +94,9 @@ public class PreparePipelineBenchmarks
 
     [Benchmark(Description = "example driver on the prepare pipeline")]
     public Task<int> Pipeline() => RoundTripAsync(_pipeline);
+
+    [Benchmark(Description = "part: the pipeline without its flushes (not power-loss safe)")]
+    public Task<int> PipelineWithoutFlush() => RoundTripAsync(_unflushed);
 
     private async Task<int> RoundTripAsync(KubeletPluginConnection plugin)
     {
