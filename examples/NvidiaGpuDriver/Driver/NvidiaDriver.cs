@@ -66,16 +66,22 @@ internal sealed partial class NvidiaDriver(
             claimMounts.Add(new Mount { HostPath = mps.PipeDirectory, ContainerPath = MpsContainerPipeDirectory, Options = MpsMountOptions });
         }
 
+        ContainerEdits claimEdits = edits.ForClaim(claim.Uid, devices.Select(d => d.Device), claimEnv, claimMounts);
+        DeviceData[] deviceEdits = [.. devices.Select(d => new DeviceData(d.Device.Name, d.AdminAccess, edits.ForDevice(d.Device, d.SharingEnv())))];
         var plan = new ClaimPlan
         {
-            ClaimEdits = edits.ForClaim(claim.Uid, devices.Select(d => d.Device), claimEnv, claimMounts),
+            ClaimEdits = claimEdits,
             DriverData = JsonSerializer.SerializeToElement(
-                new Sharing(mps, [.. devices.Where(d => d.TimeSlice is not null).Select(d => new TimeSliceSetting(d.Device.Uuid, d.TimeSlice!.Value))]),
+                new Sharing(mps, [.. devices.Where(d => d.TimeSlice is not null).Select(d => new TimeSliceSetting(d.Device.Uuid, d.TimeSlice!.Value))])
+                {
+                    Devices = deviceEdits,
+                    ClaimEdits = claimEdits,
+                },
                 SharingJson.Default.Sharing),
         };
-        foreach (ConfiguredDevice device in devices)
+        for (int i = 0; i < devices.Count; i++)
         {
-            plan.Add(device.Allocation, edits.ForDevice(device.Device, device.SharingEnv()));
+            plan.Add(devices[i].Allocation, deviceEdits[i].Edits);
         }
 
         return ValueTask.FromResult(plan);
@@ -144,10 +150,18 @@ internal sealed partial class NvidiaDriver(
 
     /// <summary>
     /// The sharing a claim sets up, kept with the claim by the pipeline: what <see cref="ApplyAsync"/> applies and
-    /// <see cref="UndoAsync"/> undoes. <c>mps</c> has the shape earlier versions kept, so claims they prepared are undone too.
+    /// <see cref="UndoAsync"/> undoes. It keeps the shape earlier versions of the driver stored (<c>mps</c>,
+    /// <c>devices</c>, <c>claimEdits</c>), so that claims they prepared are undone by this version, and an earlier version
+    /// started after a downgrade (even after a reboot) can still re-create the specs of claims this one prepared.
     /// </summary>
     internal sealed record Sharing(MpsDaemonSpec? Mps, IReadOnlyList<TimeSliceSetting>? TimeSlices)
     {
+        /// <summary>Each device's edits, for earlier versions of the driver.</summary>
+        public IReadOnlyList<DeviceData>? Devices { get; init; }
+
+        /// <summary>The claim's edits, for earlier versions of the driver.</summary>
+        public ContainerEdits? ClaimEdits { get; init; }
+
         public static Sharing From(JsonElement? data)
         {
             try
@@ -162,6 +176,8 @@ internal sealed partial class NvidiaDriver(
     }
 
     internal sealed record TimeSliceSetting(string GpuUuid, int Interval);
+
+    internal sealed record DeviceData(string Name, bool AdminAccess, ContainerEdits Edits);
 
     [LoggerMessage(6, LogLevel.Warning, "Claim {Claim} not prepared: {Reason}")]
     private static partial void LogRefused(ILogger logger, string claim, string reason);
