@@ -29,14 +29,12 @@ internal static class ExampleDriverHosting
         IServiceCollection services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton<FakeGpuDiscovery>();
-        services.AddSingleton<DeviceHealthTracker>();
         services.AddCdiDriver<GpuDriver>(ExampleDriverOptions.CdiKind, o =>
             {
                 o.DriverName = ExampleDriverOptions.DriverName;
                 o.NodeName ??= options.NodeName;
             })
-            .AddDeviceHealth<DeviceHealthTracker>()
-            .AddResourceSlicePublisher();
+            .AddNodeDevices();
         services.AddHostedService<DevicePublisher>();
         return builder;
     }

@@ -44,6 +44,22 @@ public static class ResourceSlicePublisherServiceCollectionExtensions
     }
 
     /// <summary>
+    /// Adds <see cref="NodeDevices"/>: the node's devices in one place, published as its ResourceSlice and reported on
+    /// the kubelet's health stream from the same state. Adds the ResourceSlice publisher and a
+    /// <see cref="DeviceHealthTracker"/> as the driver's health source too. Safe to call more than once.
+    /// </summary>
+    /// <param name="builder">The driver builder returned by <c>AddDraDriver</c> or <c>AddCdiDriver</c>.</param>
+    /// <returns>The builder.</returns>
+    public static IDraDriverBuilder AddNodeDevices(this IDraDriverBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.TryAddSingleton(sp => new DeviceHealthTracker(sp.GetService<TimeProvider>()));
+        builder.AddDeviceHealth<DeviceHealthTracker>().AddResourceSlicePublisher();
+        builder.Services.TryAddSingleton<NodeDevices>();
+        return builder;
+    }
+
+    /// <summary>
     /// Adds <see cref="INetworkResourceSlicePublisher"/>, a hosted service that publishes network-attached pools from a
     /// cluster-level controller (usually a Deployment), with leader election through a coordination.k8s.io/v1 Lease.
     /// Works without a kubelet plugin: the driver name then comes from <paramref name="configure"/>, and the Kubernetes

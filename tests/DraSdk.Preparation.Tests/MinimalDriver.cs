@@ -13,10 +13,8 @@ public static class MinimalDriver
 {
     public static IServiceCollection AddMinimalDriver(this IServiceCollection services)
     {
-        services.AddSingleton<DeviceHealthTracker>().AddHostedService<Devices>();
-        services.AddCdiDriver<Plan>("k8s.dev.example.com/dev", o => o.DriverName = "dev.example.com")
-            .AddDeviceHealth<DeviceHealthTracker>()
-            .AddResourceSlicePublisher();
+        services.AddHostedService<Devices>();
+        services.AddCdiDriver<Plan>("k8s.dev.example.com/dev", o => o.DriverName = "dev.example.com").AddNodeDevices();
         return services;
     }
 
@@ -27,14 +25,12 @@ public static class MinimalDriver
             claim.Devices.Aggregate(new ClaimPlan(), (plan, device) => plan.Add(device, new ContainerEdits { Env = [$"DEVICE={device.Device}"] })));
     }
 
-    private sealed class Devices(IResourceSlicePublisher slices, DeviceHealthTracker health) : BackgroundService
+    // The node's devices: published as its ResourceSlice and reported healthy on the kubelet's health stream.
+    private sealed class Devices(NodeDevices devices) : BackgroundService
     {
-        private static readonly string[] Names = ["dev-0", "dev-1", "dev-2", "dev-3"];
-
         protected override Task ExecuteAsync(CancellationToken stoppingToken)
         {
-            slices.UpdateDevices(Names.Select(name => new V1Device { Name = name }));
-            health.Report(Names.Select(name => new DeviceHealth(slices.NodeName, name, DeviceHealthStatus.Healthy)));
+            devices.Publish(Enumerable.Range(0, 4).Select(i => new V1Device { Name = $"dev-{i}" }));
             return Task.CompletedTask;
         }
     }

@@ -1,22 +1,15 @@
-using DraSdk.KubeletPlugin;
 using DraSdk.ResourceSlices;
 using Microsoft.Extensions.Hosting;
 
 namespace ExampleDriver.Devices;
 
-/// <summary>At start, publishes the discovered GPUs as the node's ResourceSlice and reports them healthy.</summary>
-internal sealed class DevicePublisher(
-    FakeGpuDiscovery gpus,
-    IResourceSlicePublisher publisher,
-    DeviceHealthTracker health) : IHostedService
+/// <summary>At start, publishes the discovered GPUs as the node's ResourceSlice, healthy on the kubelet's health stream.</summary>
+internal sealed class DevicePublisher(FakeGpuDiscovery gpus, NodeDevices devices) : BackgroundService
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    // Non-blocking: the slice is published once the kubelet registers the driver, and retried while the API server is unreachable.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Non-blocking: the publisher converges in the background and retries while the API server is unreachable.
-        publisher.Update(DriverResources.ForNode(publisher.NodeName, gpus.ToResourceSliceDevices()));
-        health.Report(gpus.Gpus.Select(g => new DeviceHealth(publisher.NodeName, g.Name, DeviceHealthStatus.Healthy)));
+        devices.Publish(gpus.ToResourceSliceDevices());
         return Task.CompletedTask;
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -31,7 +31,6 @@ internal static class DriverHosting
         services.AddSingleton(info);
         services.AddSingleton<FakeDeviceDiscovery>(); // replace with your hardware's discovery
 
-        services.AddSingleton<DeviceHealthTracker>();
 
         // The driver: its plan, and the SDK's prepare pipeline (CDI specs under CdiRoot, the checkpoint in the plugin
         // data directory, recovery before the kubelet calls).
@@ -41,8 +40,7 @@ internal static class DriverHosting
                 o.NodeName ??= info.NodeName;
                 configure?.Invoke(o);
             })
-            .AddDeviceHealth<DeviceHealthTracker>()
-            .AddResourceSlicePublisher();
+            .AddNodeDevices();
         services.AddHostedService<DevicePublisher>();
         return builder;
     }

@@ -1,19 +1,18 @@
-using DraSdk.KubeletPlugin;
 using DraSdk.ResourceSlices;
 using Microsoft.Extensions.Hosting;
 
 namespace Acme.DeviceDriver.Devices;
 
-/// <summary>At start, publishes the discovered devices as the node's ResourceSlice and reports them healthy.</summary>
-internal sealed class DevicePublisher(FakeDeviceDiscovery devices, IResourceSlicePublisher publisher, DeviceHealthTracker health) : IHostedService
+/// <summary>
+/// At start, publishes the discovered devices as the node's ResourceSlice, healthy on the kubelet's health stream. Call
+/// <see cref="NodeDevices.Publish"/> again when devices change, and <see cref="NodeDevices.ReportHealth"/> when one fails.
+/// </summary>
+internal sealed class DevicePublisher(FakeDeviceDiscovery discovery, NodeDevices devices) : BackgroundService
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    // Non-blocking: the slice is published once the kubelet registers the driver, and retried while the API server is unreachable.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Non-blocking: the publisher converges in the background and retries while the API server is unreachable.
-        publisher.Update(DriverResources.ForNode(publisher.NodeName, devices.ToResourceSliceDevices()));
-        health.Report(devices.Devices.Select(d => new DeviceHealth(publisher.NodeName, d.Name, DeviceHealthStatus.Healthy)));
+        devices.Publish(discovery.ToResourceSliceDevices());
         return Task.CompletedTask;
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
