@@ -210,6 +210,30 @@ public sealed class PipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_prepare_the_kubelet_gives_up_on_leaves_nothing_behind()
+    {
+        var effects = new RecordingEffects { BlockApply = true };
+        await using LocalNode node = await StartAsync(effects);
+        Resourcev1ResourceClaim claim = await node.CreateClaimAllocatedToAsync("slow", "dev-0", Ct);
+        using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        giveUp.CancelAfter(TimeSpan.FromMilliseconds(500));
+
+        await Assert.ThrowsAnyAsync<Exception>(() => node.Plugin.PrepareAsync([claim], giveUp.Token));
+
+        DateTime deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!effects.Calls.Any(c => c.StartsWith("undo", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, Ct);
+        }
+
+        Assert.Equal([$"apply {claim.Metadata.Uid} dev-0 timeslice=Long", $"undo {claim.Metadata.Uid} dev-0 timeslice=Long"], effects.Calls);
+        Assert.Empty(Directory.GetFiles(CdiRoot));
+        Assert.Empty(node.Host.Services.GetRequiredService<PreparedClaimStore>().Claims);
+        effects.BlockApply = false;
+        Assert.Equal(string.Empty, (await node.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Error);
+    }
+
+    [Fact]
     public async Task A_claim_an_earlier_version_recorded_without_its_spec_survives_the_upgrade()
     {
         Resourcev1ResourceClaim claim = await AllocateAsync(_api.CreateClient(), "old", "dev-1", _ => { });
@@ -337,16 +361,19 @@ internal sealed class EffectsDriver(RecordingEffects effects) : ICdiDriver, ICla
         return ValueTask.FromResult(plan);
     }
 
-    public ValueTask ApplyAsync(PreparedClaim claim, CancellationToken cancellationToken)
+    public async ValueTask ApplyAsync(PreparedClaim claim, CancellationToken cancellationToken)
     {
         effects.Record("apply", claim);
+        if (effects.BlockApply)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
         if (effects.FailNextApply is { } failure)
         {
             effects.FailNextApply = null;
             throw new InvalidOperationException(failure);
         }
-
-        return ValueTask.CompletedTask;
     }
 
     public ValueTask UndoAsync(PreparedClaim claim, CancellationToken cancellationToken)
@@ -361,6 +388,8 @@ internal sealed class RecordingEffects
     private readonly List<string> _calls = [];
 
     public string? FailNextApply { get; set; }
+
+    public bool BlockApply { get; set; }
 
     public IReadOnlyList<string> Calls
     {

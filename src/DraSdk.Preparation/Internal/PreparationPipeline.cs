@@ -212,27 +212,20 @@ internal sealed partial class PreparationPipeline<TDriver> : IDraDriver, IDraDri
 
         _intents?.MarkPrepareStarted(pending.Select(p => p.Record));
         var done = new List<Pending>(pending.Count);
-        foreach (Pending item in pending)
+        try
         {
-            string step = "writing the CDI spec of";
-            try
+            await ApplyAllAsync(pending, done, results, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The kubelet gave up on the call: leave nothing behind for claims it was not told about.
+            foreach (Pending item in pending)
             {
-                _writer.WriteSerialized(item.Spec, _specs.Kind, item.Claim.Uid);
-                if (_effects is not null)
-                {
-                    step = "applying";
-                    await _effects.ApplyAsync(ToPreparedClaim(item.Record), cancellationToken).ConfigureAwait(false);
-                }
+                await RollBackAsync(item.Record, CancellationToken.None).ConfigureAwait(false);
+            }
 
-                done.Add(item);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                // Leave nothing half-done; the kubelet retries the prepare.
-                await RollBackAsync(item.Record, cancellationToken).ConfigureAwait(false);
-                results[item.Claim.Uid] = PrepareResult.Failure($"{step} claim {item.Claim.Reference} failed: {ex.Message}");
-                LogFailed(_logger, item.Claim.Reference.ToString(), ex.Message);
-            }
+            _intents?.Remove([.. pending.Select(p => p.Claim.Uid)]);
+            throw;
         }
 
         try
@@ -263,6 +256,33 @@ internal sealed partial class PreparationPipeline<TDriver> : IDraDriver, IDraDri
         }
 
         return results;
+    }
+
+    /// <summary>Writes each spec and applies each claim's side effects; a claim that fails is rolled back and answered with why.</summary>
+    private async Task ApplyAllAsync(List<Pending> pending, List<Pending> done, Dictionary<string, PrepareResult> results, CancellationToken cancellationToken)
+    {
+        foreach (Pending item in pending)
+        {
+            string step = "writing the CDI spec of";
+            try
+            {
+                _writer.WriteSerialized(item.Spec, _specs.Kind, item.Claim.Uid);
+                if (_effects is not null)
+                {
+                    step = "applying";
+                    await _effects.ApplyAsync(ToPreparedClaim(item.Record), cancellationToken).ConfigureAwait(false);
+                }
+
+                done.Add(item);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // Leave nothing half-done; the kubelet retries the prepare.
+                await RollBackAsync(item.Record, cancellationToken).ConfigureAwait(false);
+                results[item.Claim.Uid] = PrepareResult.Failure($"{step} claim {item.Claim.Reference} failed: {ex.Message}");
+                LogFailed(_logger, item.Claim.Reference.ToString(), ex.Message);
+            }
+        }
     }
 
     public async Task<IReadOnlyDictionary<string, UnprepareResult>> UnprepareResourceClaimsAsync(IReadOnlyList<ClaimReference> claims, CancellationToken cancellationToken)
