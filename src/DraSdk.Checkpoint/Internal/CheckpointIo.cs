@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using DraSdk.Internal;
 using Microsoft.Win32.SafeHandles;
 
 namespace DraSdk.Checkpoint.Internal;
@@ -350,48 +351,26 @@ internal static partial class CheckpointIo
     /// <summary>One lock acquisition: keeps the lock file open between polls.</summary>
     private sealed class LockOpener(string path, UnixFileMode mode) : IDisposable
     {
-        private SafeFileHandle? _fd;
+        private FileLock? _lock;
 
         /// <summary>The lock when it was taken or cannot be had at all; null while another holder has it.</summary>
         public CheckpointLock? TryLock() => OperatingSystem.IsLinux() ? TryFlock() : TryExclusiveOpen();
 
-        public void Dispose() => _fd?.Dispose();
+        public void Dispose() => _lock?.Dispose();
 
         private CheckpointLock? TryFlock()
         {
-            if (_fd is null)
+            _lock ??= new FileLock(path, mode);
+            switch (_lock.TryAcquire())
             {
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-
-                // A raw open, not FileStream: .NET puts a flock of its own (LOCK_SH) on files it opens for sharing,
-                // and that open would fail while another process holds our LOCK_EX.
-                int fd = Native.open(path, Native.O_RDONLY | Native.O_CREAT | Native.O_CLOEXEC, (int)mode);
-                if (fd < 0)
-                {
-                    return CheckpointLock.Unavailable($"cannot open the lock file: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
-                }
-
-                _fd = new SafeFileHandle(fd, ownsHandle: true);
-            }
-
-            while (true)
-            {
-                if (Native.flock((int)_fd.DangerousGetHandle(), Native.LOCK_EX | Native.LOCK_NB) == 0)
-                {
-                    var held = new CheckpointLock(_fd, null);
-                    _fd = null;
+                case FileLockState.Acquired:
+                    var held = new CheckpointLock(_lock, null);
+                    _lock = null;
                     return held;
-                }
-
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno == Native.EINTR)
-                {
-                    continue;
-                }
-
-                return errno == Native.EAGAIN
-                    ? null
-                    : CheckpointLock.Unavailable($"flock failed: {Marshal.GetPInvokeErrorMessage(errno)}");
+                case FileLockState.Busy:
+                    return null;
+                default:
+                    return CheckpointLock.Unavailable(_lock.Failure!);
             }
         }
 
@@ -435,21 +414,14 @@ internal static partial class CheckpointIo
         internal const int StatxSize = 256;
         internal const ushort S_IFMT = 0xF000;
         internal const ushort S_IFREG = 0x8000;
-        internal const int LOCK_EX = 2;
-        internal const int LOCK_NB = 4;
         internal const int EPERM = 1;
         internal const int ENOENT = 2;
-        internal const int EINTR = 4;
-        internal const int EAGAIN = 11;
         internal const int ENOTDIR = 20;
         internal const int ENOSYS = 38;
 
         // open(2) is variadic; on the Linux ABIs .NET supports the mode argument travels like a fixed one.
         [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
         internal static partial int open(string path, int flags, int mode);
-
-        [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
-        internal static partial int flock(int fd, int operation);
 
         [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
         internal static unsafe partial int statx(int dirFd, string path, int flags, uint mask, byte* buffer);
