@@ -13,10 +13,8 @@ public sealed class KillTests
     {
         CancellationToken ct = TestContext.Current.CancellationToken;
         using var root = new TempRoot();
-        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(ct);
-        IKubernetes client = api.CreateClient();
-        await client.CoreV1.CreateNodeAsync(new V1Node { ApiVersion = "v1", Kind = "Node", Metadata = new V1ObjectMeta { Name = "node-a" } }, cancellationToken: ct);
-        string kubeconfig = api.WriteKubeconfig(Path.Combine(root.Path, "kubeconfig"));
+        (InMemoryKubernetesApiServer api, IKubernetes client, string kubeconfig) = await PrepareKillTest.StartApiServerAsync(root.Path, ct);
+        await using InMemoryKubernetesApiServer _ = api;
         Resourcev1ResourceClaim[] claims =
         [
             await Claims.CreateAllocatedAsync(client, "mps", "gpu-0", """{"apiVersion":"resource.nvidia.com/v1beta1","kind":"GpuConfig","sharing":{"strategy":"MPS","mpsConfig":{"defaultActiveThreadPercentage":50}}}"""),

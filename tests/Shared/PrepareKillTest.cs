@@ -1,4 +1,5 @@
 using DraSdk.Testing;
+using k8s;
 using k8s.Models;
 using Xunit;
 using V1 = DraSdk.Kubelet.Api.Dra.V1;
@@ -14,6 +15,15 @@ namespace DraSdk.Tests.Shared;
 /// </summary>
 internal static class PrepareKillTest
 {
+    /// <summary>An in-memory API server with the node <c>node-a</c>, and a kubeconfig for the driver process in <paramref name="root"/>.</summary>
+    public static async Task<(InMemoryKubernetesApiServer Api, IKubernetes Client, string Kubeconfig)> StartApiServerAsync(string root, CancellationToken cancellationToken)
+    {
+        InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(cancellationToken);
+        IKubernetes client = api.CreateClient();
+        await client.CoreV1.CreateNodeAsync(new V1Node { ApiVersion = "v1", Kind = "Node", Metadata = new V1ObjectMeta { Name = "node-a" } }, cancellationToken: cancellationToken);
+        return (api, client, api.WriteKubeconfig(Path.Combine(root, "kubeconfig")));
+    }
+
     /// <summary>How many kills: <c>DRASDK_KILL_POINTS</c>, or <paramref name="ciDefault"/>.</summary>
     public static int Points(int ciDefault) =>
         int.TryParse(Environment.GetEnvironmentVariable("DRASDK_KILL_POINTS"), out int n) && n > 0 ? n : ciDefault;
