@@ -35,7 +35,10 @@ public sealed class DriverErrorReporter
     public void ReportRecoverable(Exception error, string context)
     {
         Interlocked.Increment(ref _recoverableCount);
-        Log.RecoverableError(_logger, error, context, error.Message);
+
+        // One line per retry; the stack trace only at Debug.
+        Log.RecoverableError(_logger, context, error.Message);
+        Log.RecoverableErrorDetail(_logger, error, context);
     }
 
     /// <summary>Reports an error the driver cannot continue after: logs it and stops the host with exit code 1.</summary>

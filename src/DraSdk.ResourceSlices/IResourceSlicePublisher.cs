@@ -9,8 +9,12 @@ namespace DraSdk.ResourceSlices;
 /// <remarks>
 /// Nothing is read or written before the first <see cref="Update"/> or <see cref="PublishAsync"/>: a restarted driver
 /// does not touch the slices of the previous instance until it knows its devices, and then adopts them. The slices are
-/// watched, so changes by others are repaired. Errors are reported to <c>DriverErrorReporter</c> and retried with
-/// exponential backoff; slices are left in place when the host stops.
+/// watched, so changes by others are repaired. Transient errors (409, 429, 5xx, network) are reported to
+/// <c>DriverErrorReporter</c>, one line each, and retried with exponential backoff. A pool the API server refuses for
+/// good (422 Invalid, 403 Forbidden, 404 Not Found) is logged once as an error, kept in
+/// <see cref="ResourceSlicePublisherStatus.PermanentErrors"/>, and tried again only after
+/// <c>PermanentErrorRetryInterval</c> or when the devices change; other pools keep publishing. Slices are left in place
+/// when the host stops.
 /// </remarks>
 public interface IResourceSlicePublisher
 {
@@ -30,14 +34,16 @@ public interface IResourceSlicePublisher
 
     /// <summary>
     /// Sets the resources to publish, like <see cref="Update"/>, and waits until they (or resources given later) are
-    /// published. Errors do not fail the call: they are reported and retried until it succeeds or
-    /// <paramref name="cancellationToken"/> ends the wait (publishing goes on in the background).
+    /// published. Transient errors do not fail the call: they are reported and retried until it succeeds or
+    /// <paramref name="cancellationToken"/> ends the wait (publishing goes on in the background). A pool the API server
+    /// refuses for good fails it with the server's message.
     /// </summary>
     /// <param name="resources">The complete set of resources; copied, so the caller may change it afterwards.</param>
     /// <param name="cancellationToken">Ends the wait; does not undo or stop the publishing.</param>
     /// <returns>A task that completes once the resources are published.</returns>
     /// <exception cref="ArgumentException">The resources are not valid; the message names the pool, slice, device and field.</exception>
     /// <exception cref="ObjectDisposedException">The publisher was stopped before the resources were published.</exception>
+    /// <exception cref="InvalidOperationException">The API server refused a pool for good (422, 403, 404); the message names the pool and quotes the server.</exception>
     Task PublishAsync(DriverResources resources, CancellationToken cancellationToken = default);
 }
 

@@ -22,6 +22,12 @@ public class ResourceSlicePublisherOptions
     /// <summary>The longest wait between retries. Default: 30 seconds.</summary>
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a pool the API server refused for good (422, 403, 404) waits before the same write is tried again; a
+    /// change of the driver's devices tries at once. Default: 5 minutes.
+    /// </summary>
+    public TimeSpan PermanentErrorRetryInterval { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>The rate of retries over all pools (a token bucket, combined with the per-pool backoff). Default: 10 per second.</summary>
     public double RetryQueriesPerSecond { get; set; } = 10;
 

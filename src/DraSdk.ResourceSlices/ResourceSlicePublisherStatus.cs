@@ -21,6 +21,13 @@ public sealed record ResourceSlicePublisherStatus
     /// <summary>The published generation of each pool (<c>spec.pool.generation</c>), by pool name.</summary>
     public IReadOnlyDictionary<string, long> PoolGenerations { get; init; } = new Dictionary<string, long>();
 
+    /// <summary>
+    /// Pools the API server refused for good (422 Invalid, 403 Forbidden, 404 Not Found), with its message, which names
+    /// the slice and the field; retried only every <c>PermanentErrorRetryInterval</c> or when the devices change. Empty
+    /// when none.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> PermanentErrors { get; init; } = new Dictionary<string, string>();
+
     /// <summary>ResourceSlices this publisher created.</summary>
     public long SlicesCreated { get; init; }
 

@@ -5,7 +5,10 @@ namespace DraSdk.KubeletPlugin.Internal;
 internal static partial class Log
 {
     [LoggerMessage(1, LogLevel.Warning, "Recoverable error while {Context}: {ErrorMessage}")]
-    public static partial void RecoverableError(ILogger logger, Exception exception, string context, string errorMessage);
+    public static partial void RecoverableError(ILogger logger, string context, string errorMessage);
+
+    [LoggerMessage(3, LogLevel.Debug, "Recoverable error while {Context}, in detail")]
+    public static partial void RecoverableErrorDetail(ILogger logger, Exception exception, string context);
 
     [LoggerMessage(2, LogLevel.Critical, "Fatal error while {Context}, stopping the driver: {ErrorMessage}")]
     public static partial void FatalError(ILogger logger, Exception exception, string context, string errorMessage);

@@ -45,4 +45,7 @@ internal static partial class Log
 
     [LoggerMessage(222, LogLevel.Warning, "The kubelet refused driver {DriverName} ({Error}): withdrawing its ResourceSlices until the kubelet registers it")]
     public static partial void Withdrawing(ILogger logger, string driverName, string error);
+
+    [LoggerMessage(223, LogLevel.Error, "Pool {Pool} is refused by the API server: {ErrorMessage}. Not retried before {RetryInterval} unless the driver's devices change; other pools keep publishing")]
+    public static partial void PermanentError(ILogger logger, string pool, string errorMessage, TimeSpan retryInterval);
 }

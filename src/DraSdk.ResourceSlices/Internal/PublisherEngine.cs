@@ -324,6 +324,21 @@ internal sealed class PublisherEngine
                 _metrics.Synced(_scope.DriverName, _time.GetElapsedTime(started), success: true);
                 RecordSuccess(pool, desired, informer);
             }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ApiErrors.IsPermanent(ex))
+            {
+                // 422, 403, 404: the same write would be refused again. Reported once, retried slowly or when the
+                // devices change; other pools keep publishing.
+                _metrics.Synced(_scope.DriverName, _time.GetElapsedTime(started), success: false);
+                _metrics.Error(_scope.DriverName, "permanent");
+                var error = new InvalidOperationException(ApiErrors.Describe($"Publishing the ResourceSlices of pool '{pool}'", ex), ex);
+                RecordFailure(error);
+                if (RecordPermanent(pool, desired.Version, error))
+                {
+                    Log.PermanentError(_logger, pool, error.Message, _options.PermanentErrorRetryInterval);
+                }
+
+                queue.AddAfter(pool, _options.PermanentErrorRetryInterval);
+            }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
             {
                 _metrics.Synced(_scope.DriverName, _time.GetElapsedTime(started), success: false);
@@ -756,8 +771,15 @@ internal sealed class PublisherEngine
             }
 
             previousFailures = _status.ConsecutiveFailures;
+            IReadOnlyDictionary<string, string> permanent = _status.PermanentErrors;
+            if (permanent.ContainsKey(pool))
+            {
+                permanent = permanent.Where(e => e.Key != pool).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+            }
+
             _status = _status with
             {
+                PermanentErrors = permanent,
                 IsUpToDate = upToDate,
                 LastSuccessfulSync = _time.GetUtcNow(),
                 LastError = upToDate ? null : _status.LastError,
@@ -783,6 +805,36 @@ internal sealed class PublisherEngine
         {
             waiter.TrySetResult();
         }
+    }
+
+    /// <summary>
+    /// Records a permanent refusal of <paramref name="pool"/>: in the status, and for the waiters of this version or an
+    /// earlier one, which fail with it. False when the same error was recorded for the pool already (logged once).
+    /// </summary>
+    private bool RecordPermanent(string pool, long version, Exception error)
+    {
+        List<TaskCompletionSource> failed = [];
+        bool isNew;
+        lock (_gate)
+        {
+            isNew = !_status.PermanentErrors.TryGetValue(pool, out string? known) || known != error.Message;
+            _status = _status with { PermanentErrors = new Dictionary<string, string>(_status.PermanentErrors, StringComparer.Ordinal) { [pool] = error.Message } };
+            for (int i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].Version <= version)
+                {
+                    failed.Add(_waiters[i].Done);
+                    _waiters.RemoveAt(i);
+                }
+            }
+        }
+
+        foreach (TaskCompletionSource waiter in failed)
+        {
+            waiter.TrySetException(error);
+        }
+
+        return isNew;
     }
 
     private int RecordFailure(Exception error)

@@ -70,6 +70,11 @@ internal sealed class ResourceSlicePublisherOptionsValidator : IValidateOptions<
             failures.Add($"{type}.ResyncInterval must be positive or Timeout.InfiniteTimeSpan (it is {options.ResyncInterval}).");
         }
 
+        if (options.PermanentErrorRetryInterval <= TimeSpan.Zero)
+        {
+            failures.Add($"{type}.PermanentErrorRetryInterval must be positive (it is {options.PermanentErrorRetryInterval}).");
+        }
+
         if (options.SyncDelay < TimeSpan.Zero)
         {
             failures.Add($"{type}.SyncDelay must not be negative (it is {options.SyncDelay}).");

@@ -1,0 +1,63 @@
+using DraSdk.ResourceSlices.Tests.Infrastructure;
+using DraSdk.Testing;
+using k8s.Models;
+using static DraSdk.ResourceSlices.Tests.Infrastructure.Api;
+
+namespace DraSdk.ResourceSlices.Tests;
+
+/// <summary>A 422, 403 or 404 is not retried fast: reported once, surfaced, retried slowly or when the devices change.</summary>
+public sealed class PermanentErrorTests
+{
+    private const string Refusal = "ResourceSlice.resource.k8s.io \"x\" is invalid: spec.devices[0].bindingFailureConditions: Required value";
+
+    [Theory]
+    [InlineData(422)]
+    [InlineData(403)]
+    [InlineData(404)]
+    public async Task A_pool_the_server_refuses_for_good_is_reported_once_and_other_pools_keep_publishing(int status)
+    {
+        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(TestContext.Current.CancellationToken);
+        api.SeedNode();
+        await using PublisherHost host = await PublisherHost.StartAsync(api, o => o.PermanentErrorRetryInterval = TimeSpan.FromMinutes(1));
+        await host.Publisher.PublishAsync(Resources(("pool-a", [Gpu(0)])), Timeout());
+
+        // Pool b is new (a create, refused); pool a changes (an update, accepted).
+        ApiFault refused = api.InjectFault("create", "resourceslices", status, count: null, message: Refusal);
+        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => host.Publisher.PublishAsync(Resources(("pool-a", [Gpu(0), Gpu(1)]), ("pool-b", [Gpu(2)])), Timeout()));
+        Assert.Contains(Refusal, error.Message, StringComparison.Ordinal);
+        Assert.Contains("pool 'pool-b'", error.Message, StringComparison.Ordinal);
+
+        await EventuallyAsync(() => api.Slices().Any(s => s.Spec.Pool.Name == "pool-a" && s.Spec.Devices.Count == 2), "pool a was published");
+        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        Assert.Equal(1, refused.Hits); // not retried within the minute
+        string message = Assert.Single(host.Publisher.Status.PermanentErrors).Value;
+        Assert.Contains(Refusal, message, StringComparison.Ordinal);
+        Assert.Single(host.Logs.Snapshot(), l => l.StartsWith("Error:", StringComparison.Ordinal) && l.Contains("Pool pool-b is refused by the API server", StringComparison.Ordinal));
+        Assert.DoesNotContain(host.Logs.Snapshot(), l => l.Contains("   at ", StringComparison.Ordinal) && l.StartsWith("Warning:", StringComparison.Ordinal));
+
+        // The driver's devices change (the fault is gone): tried at once, published, the error cleared.
+        api.ClearFaults();
+        await host.Publisher.PublishAsync(Resources(("pool-a", [Gpu(0), Gpu(1)]), ("pool-b", [Gpu(3)])), Timeout());
+        Assert.Contains(api.Slices(), s => s.Spec.Pool.Name == "pool-b");
+        Assert.Empty(host.Publisher.Status.PermanentErrors);
+    }
+
+    [Fact]
+    public async Task A_transient_error_is_still_retried_fast()
+    {
+        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(TestContext.Current.CancellationToken);
+        api.SeedNode();
+        await using PublisherHost host = await PublisherHost.StartAsync(api);
+        ApiFault unavailable = api.InjectFault("create", "resourceslices", 503, count: 3);
+
+        await host.Publisher.PublishAsync(Resources(("pool-a", [Gpu(0)])), Timeout());
+        Assert.Equal(3, unavailable.Hits);
+        Assert.Empty(host.Publisher.Status.PermanentErrors);
+    }
+
+    private static DriverResources Resources(params (string Pool, V1Device[] Devices)[] pools) => new()
+    {
+        Pools = pools.ToDictionary(p => p.Pool, p => new Pool { Slices = [new Slice { Devices = p.Devices }] }, StringComparer.Ordinal),
+    };
+}
