@@ -23,8 +23,8 @@ public sealed record ResourceSlicePublisherStatus
 
     /// <summary>
     /// Pools the API server refused for good (422 Invalid, 403 Forbidden, 404 Not Found), with its message, which names
-    /// the slice and the field; retried only every <c>PermanentErrorRetryInterval</c> or when the devices change. Empty
-    /// when none.
+    /// the slice and the field; retried only every <c>PermanentErrorRetryInterval</c> or when the devices change. The key
+    /// <c>""</c> is the list and watch of the driver's slices (403: the driver's RBAC lacks list or watch). Empty when none.
     /// </summary>
     public IReadOnlyDictionary<string, string> PermanentErrors { get; init; } = new Dictionary<string, string>();
 

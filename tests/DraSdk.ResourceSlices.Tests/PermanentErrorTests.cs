@@ -44,6 +44,23 @@ public sealed class PermanentErrorTests
     }
 
     [Fact]
+    public async Task A_list_the_server_forbids_is_reported_once_and_not_retried_fast()
+    {
+        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(TestContext.Current.CancellationToken);
+        api.SeedNode();
+        await using PublisherHost host = await PublisherHost.StartAsync(api, o => o.PermanentErrorRetryInterval = TimeSpan.FromMinutes(1));
+        ApiFault forbidden = api.InjectFault("list", "resourceslices", 403, count: null, message: "resourceslices.resource.k8s.io is forbidden: User \"system:serviceaccount:dra:gpu\" cannot list resource \"resourceslices\"");
+
+        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => host.Publisher.PublishAsync(Resources(("pool-a", [Gpu(0)])), Timeout()));
+        Assert.Contains("cannot list resource", error.Message, StringComparison.Ordinal);
+        await Task.Delay(1000, TestContext.Current.CancellationToken);
+        Assert.Equal(1, forbidden.Hits);
+        Assert.Contains("cannot list resource", host.Publisher.Status.PermanentErrors[string.Empty], StringComparison.Ordinal);
+        Assert.Single(host.Logs.Snapshot(), l => l.StartsWith("Error:", StringComparison.Ordinal) && l.Contains("Check the driver's RBAC", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_transient_error_is_still_retried_fast()
     {
         await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(TestContext.Current.CancellationToken);

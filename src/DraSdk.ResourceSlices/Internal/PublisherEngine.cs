@@ -186,7 +186,7 @@ internal sealed class PublisherEngine
             _scope.Contains,
             _time,
             _logger,
-            new InformerOptions(_options.InitialBackoff, _options.MaxBackoff))
+            new InformerOptions(_options.InitialBackoff, _options.MaxBackoff) { PermanentRetryInterval = _options.PermanentErrorRetryInterval })
         {
             Changed = (old, current) =>
             {
@@ -202,6 +202,18 @@ internal sealed class PublisherEngine
             {
                 Exception error = new InvalidOperationException(ApiErrors.Describe("Watching ResourceSlices", ex), ex);
                 RecordFailure(error);
+                if (ApiErrors.IsPermanent(ex))
+                {
+                    // 403 (RBAC) or 404 (API version not served): logged once per message, retried slowly.
+                    _metrics.Error(_scope.DriverName, "permanent");
+                    if (RecordPermanent(string.Empty, long.MaxValue, error))
+                    {
+                        Log.PermanentWatchError(_logger, error.Message, _options.PermanentErrorRetryInterval);
+                    }
+
+                    return;
+                }
+
                 _metrics.Error(_scope.DriverName, "watch");
                 _errors.ReportRecoverable(error, ErrorContext);
             },
@@ -772,9 +784,10 @@ internal sealed class PublisherEngine
 
             previousFailures = _status.ConsecutiveFailures;
             IReadOnlyDictionary<string, string> permanent = _status.PermanentErrors;
-            if (permanent.ContainsKey(pool))
+            // A pool synced: its own refusal is over, and so is any refusal of the list and watch it needed.
+            if (permanent.ContainsKey(pool) || permanent.ContainsKey(string.Empty))
             {
-                permanent = permanent.Where(e => e.Key != pool).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+                permanent = permanent.Where(e => e.Key != pool && e.Key.Length > 0).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
             }
 
             _status = _status with

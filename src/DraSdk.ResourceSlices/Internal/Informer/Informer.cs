@@ -15,6 +15,9 @@ internal sealed record InformerOptions(TimeSpan InitialBackoff, TimeSpan MaxBack
 {
     /// <summary>The <c>timeoutSeconds</c> of each watch; the stream is then opened again from the last resourceVersion.</summary>
     public int WatchTimeoutSeconds { get; init; } = 300;
+
+    /// <summary>The wait after a list or watch the API server refused for good (403, 404): no fast retries.</summary>
+    public TimeSpan PermanentRetryInterval { get; init; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>
@@ -117,9 +120,10 @@ internal sealed partial class Informer<T>
                     continue;
                 }
 
-                Log.InformerFailed(_logger, typeof(T).Name, needList ? "list" : "watch", backoff, ex.Message);
+                TimeSpan delay = DraSdk.ResourceSlices.Internal.ApiErrors.IsPermanent(ex) ? _options.PermanentRetryInterval : backoff;
+                Log.InformerFailed(_logger, typeof(T).Name, needList ? "list" : "watch", delay, ex.Message);
                 Failed?.Invoke(ex);
-                await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
                 backoff = Next(backoff);
             }
         }
