@@ -229,6 +229,14 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task A_driver_name_longer_than_the_API_server_allows_stops_start_with_the_reason()
+    {
+        OptionsValidationException error = await Assert.ThrowsAsync<OptionsValidationException>(() =>
+            DriverHost.StartAsync<RecordingDriver>(options: o => o.DriverName = new string('a', 52) + ".example.com"));
+        Assert.Contains("is 64 characters long; the API server allows at most 63", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_removed_socket_is_a_fatal_error_that_stops_the_host()
     {
         TimeSpan before = KubeletPluginServer.WatchdogInterval;

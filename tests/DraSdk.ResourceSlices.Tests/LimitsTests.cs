@@ -22,6 +22,11 @@ public sealed class LimitsTests
         { "5-binding-conditions", "5 binding conditions, more than the 4 allowed", "spec.devices[0].bindingConditions" },
         { "policy-without-multiple", "capacity 'memory': RequestPolicy is allowed only when the device sets AllowMultipleAllocations", "spec.devices[0].capacity[memory].requestPolicy" },
         { "bad-device-name", "device 'GPU_0': the name 'GPU_0' must be a DNS label", "spec.devices[0].name" },
+
+        // Rules kube-apiserver 1.36 enforces that the SDK let through before.
+        { "binding-without-failure", "binding conditions need binding failure conditions too", "spec.devices[0].bindingFailureConditions" },
+        { "binding-overlap", "'ready' is both a binding condition and a binding failure condition", "spec.devices[0].bindingFailureConditions[0]" },
+        { "bad-binding-name", "binding condition 'not ready' is not a label name", "spec.devices[0].bindingConditions[0]" },
     };
 
     [Theory]
@@ -59,6 +64,27 @@ public sealed class LimitsTests
         // The publisher sent nothing: the only write is the direct one, and nothing is stored.
         Assert.Single(api.SliceWrites());
         Assert.Empty(api.List<V1ResourceSlice>());
+    }
+
+    [Fact]
+    public async Task An_upper_case_attribute_domain_is_accepted_as_the_API_server_accepts_it()
+    {
+        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(TestContext.Current.CancellationToken);
+        api.SeedNode();
+        await using PublisherHost host = await PublisherHost.StartAsync(api);
+        V1Device device = Gpu(0);
+        device.Attributes["Example.com/model"] = new() { StringValue = "A100" };
+
+        await host.Publisher.PublishDevicesAsync([device], Timeout());
+        Assert.Contains("Example.com/model", Assert.Single(api.Slices()).Spec.Devices.Single().Attributes.Keys);
+    }
+
+    [Fact]
+    public void A_driver_name_longer_than_a_slice_allows_is_refused()
+    {
+        string driver = new string('a', 52) + ".example.com"; // 64 characters, a valid DNS subdomain
+        ArgumentException error = Assert.Throws<ArgumentException>(() => DriverResources.ForNode("node-a", [Gpu(0)]).Validate(driver, "node-a"));
+        Assert.Contains("the driver name is 64 characters long; a ResourceSlice's spec.driver allows at most 63", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -187,6 +213,9 @@ public sealed class LimitsTests
             case "5-binding-conditions": d.BindingConditions = ["a", "b", "c", "d", "e"]; d.BindingFailureConditions = ["f"]; break;
             case "policy-without-multiple": d.Capacity["memory"].RequestPolicy = new V1CapacityRequestPolicy { DefaultProperty = new ResourceQuantity("1Gi") }; break;
             case "bad-device-name": d.Name = "GPU_0"; break;
+            case "binding-without-failure": d.BindingConditions = ["ready"]; break;
+            case "binding-overlap": d.BindingConditions = ["ready"]; d.BindingFailureConditions = ["ready"]; break;
+            case "bad-binding-name": d.BindingConditions = ["not ready"]; d.BindingFailureConditions = ["failed"]; break;
             default: throw new ArgumentOutOfRangeException(nameof(variant));
         }
 

@@ -16,6 +16,10 @@ internal sealed partial class DraDriverOptionsValidator : IValidateOptions<DraDr
         {
             failures.Add($"DriverName '{options.DriverName}' is not a DNS subdomain: {problem}.");
         }
+        else if (options.DriverName.Length > 63)
+        {
+            failures.Add($"DriverName '{options.DriverName}' is {options.DriverName.Length} characters long; the API server allows at most 63 (ResourceSlice spec.driver, DeviceClass and claim references).");
+        }
 
         foreach ((string label, string? path) in new[]
         {

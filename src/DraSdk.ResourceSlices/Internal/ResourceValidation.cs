@@ -47,6 +47,11 @@ internal static partial class ResourceValidation
         }
 
         var errors = new List<string>();
+        if (driverName.Length > MaxDriverNameLength)
+        {
+            errors.Add($"the driver name is {driverName.Length} characters long; a ResourceSlice's spec.driver allows at most {MaxDriverNameLength}");
+        }
+
         foreach ((string poolName, Pool? pool) in resources.Pools.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             ValidatePool(errors, poolName, pool, nodeName);
@@ -312,6 +317,26 @@ internal static partial class ResourceValidation
             errors.Add($"{at}: {device.BindingFailureConditions.Count} binding failure conditions, more than the {MaxBindingConditions} allowed");
         }
 
+        // As the API server: binding conditions need failure conditions, the two lists are disjoint, and every entry is
+        // a label name (an optional DNS subdomain and '/', then at most 63 alphanumerics, '-', '_' or '.').
+        if (device.BindingConditions is { Count: > 0 } && device.BindingFailureConditions is null or { Count: 0 })
+        {
+            errors.Add($"{at}: binding conditions need binding failure conditions too (the API server requires them)");
+        }
+
+        foreach (string condition in (device.BindingConditions ?? []).Concat(device.BindingFailureConditions ?? []))
+        {
+            if (!IsLabelName(condition))
+            {
+                errors.Add($"{at}: binding condition '{condition}' is not a label name (an optional DNS subdomain and '/', then at most 63 alphanumeric characters, '-', '_' or '.', starting and ending with an alphanumeric character)");
+            }
+        }
+
+        foreach (string both in (device.BindingConditions ?? []).Intersect(device.BindingFailureConditions ?? [], StringComparer.Ordinal))
+        {
+            errors.Add($"{at}: '{both}' is both a binding condition and a binding failure condition");
+        }
+
         int selections = (string.IsNullOrEmpty(device.NodeName) ? 0 : 1) + (device.NodeSelector is null ? 0 : 1) + (device.AllNodes == true ? 1 : 0);
         if (perDeviceNodeSelection && selections != 1)
         {
@@ -418,8 +443,9 @@ internal static partial class ResourceValidation
             {
                 errors.Add($"{where}: the domain '{domain}' is {domain.Length} characters long, more than the {MaxDomainLength} allowed");
             }
-            else if (!DnsSubdomain().IsMatch(domain))
+            else if (!DnsSubdomain().IsMatch(domain.ToLowerInvariant()))
             {
+                // The API server accepts upper case in the domain (Example.com/model).
                 errors.Add($"{where}: the domain '{domain}' is not a DNS subdomain");
             }
         }
@@ -433,6 +459,22 @@ internal static partial class ResourceValidation
             errors.Add($"{where}: the name '{id}' must be a C identifier (a letter or '_', then letters, digits or '_'), optionally after a domain and '/'");
         }
     }
+
+    /// <summary>A Kubernetes label name (qualified name): an optional DNS subdomain prefix and '/', then the name part.</summary>
+    internal static bool IsLabelName(string value)
+    {
+        int slash = value.IndexOf('/', StringComparison.Ordinal);
+        string name = slash < 0 ? value : value[(slash + 1)..];
+        if (slash >= 0 && (slash == 0 || slash > 253 || !DnsSubdomain().IsMatch(value[..slash])))
+        {
+            return false;
+        }
+
+        return name.Length is > 0 and <= 63 && LabelNamePart().IsMatch(name);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")]
+    private static partial Regex LabelNamePart();
 
     private static void CheckDnsLabel(List<string> errors, string where, string what, string value)
     {

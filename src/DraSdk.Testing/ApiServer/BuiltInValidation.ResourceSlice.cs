@@ -263,6 +263,37 @@ internal static partial class BuiltInValidation
             {
                 yield return ApiFieldError.TooMany(path + "." + conditions, list.Count, MaxBindingConditions);
             }
+
+            if (device[conditions] is JsonArray names)
+            {
+                for (int k = 0; k < names.Count; k++)
+                {
+                    if (Str(names[k]) is not { } name || !IsLabelName(name))
+                    {
+                        yield return ApiFieldError.Invalid($"{path}.{conditions}[{k}]", Str(names[k]), "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character");
+                    }
+                }
+            }
+        }
+
+        // Binding conditions need failure conditions, and the two lists are disjoint.
+        if (device["bindingConditions"] is JsonArray { Count: > 0 } binding)
+        {
+            if (device["bindingFailureConditions"] is not JsonArray { Count: > 0 } failure)
+            {
+                yield return ApiFieldError.Required(path + ".bindingFailureConditions", "bindingFailureConditions are required when bindingConditions are set");
+            }
+            else
+            {
+                var set = binding.Select(Str).ToHashSet(StringComparer.Ordinal);
+                for (int k = 0; k < failure.Count; k++)
+                {
+                    if (set.Contains(Str(failure[k])))
+                    {
+                        yield return ApiFieldError.Invalid($"{path}.bindingFailureConditions[{k}]", Str(failure[k]), "must not also be in bindingConditions");
+                    }
+                }
+            }
         }
 
         var selection = new List<string>();
@@ -319,6 +350,22 @@ internal static partial class BuiltInValidation
         }
     }
 
+    /// <summary>A label name (qualified name): an optional DNS subdomain prefix and '/', then at most 63 characters.</summary>
+    private static bool IsLabelName(string value)
+    {
+        int slash = value.IndexOf('/', StringComparison.Ordinal);
+        string name = slash < 0 ? value : value[(slash + 1)..];
+        if (slash >= 0 && (slash == 0 || slash > 253 || !SubdomainRegex().IsMatch(value[..slash])))
+        {
+            return false;
+        }
+
+        return name.Length is > 0 and <= 63 && LabelNamePartRegex().IsMatch(name);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")]
+    private static partial Regex LabelNamePartRegex();
+
     /// <summary>An attribute or capacity name: a C identifier of at most 32 characters, optionally after a DNS subdomain domain of at most 63 and '/'.</summary>
     private static IEnumerable<ApiFieldError> QualifiedName(string field, string name)
     {
@@ -331,8 +378,9 @@ internal static partial class BuiltInValidation
             {
                 yield return ApiFieldError.TooLong(field, MaxDomainLength);
             }
-            else if (!SubdomainRegex().IsMatch(domain))
+            else if (!SubdomainRegex().IsMatch(domain.ToLowerInvariant()))
             {
+                // kube-apiserver 1.36 accepts upper case in an attribute's domain (Example.com/model).
                 yield return ApiFieldError.Invalid(field, domain, SubdomainMessage);
             }
         }
