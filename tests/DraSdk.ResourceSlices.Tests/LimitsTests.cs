@@ -27,6 +27,8 @@ public sealed class LimitsTests
         { "binding-without-failure", "binding conditions need binding failure conditions too", "spec.devices[0].bindingFailureConditions" },
         { "binding-overlap", "'ready' is both a binding condition and a binding failure condition", "spec.devices[0].bindingFailureConditions[0]" },
         { "bad-binding-name", "binding condition 'not ready' is not a label name", "spec.devices[0].bindingConditions[0]" },
+        { "unsorted-valid-values", "capacity 'memory': RequestPolicy.ValidValues must be in strictly ascending order (4Gi then 2Gi)", "spec.devices[0].capacity[memory].requestPolicy.validValues[1]" },
+        { "default-off-step", "capacity 'memory': RequestPolicy.Default 3Gi is not Min 1Gi plus a multiple of Step 4Gi", "spec.devices[0].capacity[memory].requestPolicy.default" },
     };
 
     [Theory]
@@ -216,6 +218,14 @@ public sealed class LimitsTests
             case "binding-without-failure": d.BindingConditions = ["ready"]; break;
             case "binding-overlap": d.BindingConditions = ["ready"]; d.BindingFailureConditions = ["ready"]; break;
             case "bad-binding-name": d.BindingConditions = ["not ready"]; d.BindingFailureConditions = ["failed"]; break;
+            case "unsorted-valid-values":
+                d.AllowMultipleAllocations = true;
+                d.Capacity["memory"].RequestPolicy = new V1CapacityRequestPolicy { DefaultProperty = new ResourceQuantity("4Gi"), ValidValues = [new ResourceQuantity("4Gi"), new ResourceQuantity("2Gi")] };
+                break;
+            case "default-off-step":
+                d.AllowMultipleAllocations = true;
+                d.Capacity["memory"].RequestPolicy = new V1CapacityRequestPolicy { DefaultProperty = new ResourceQuantity("3Gi"), ValidRange = new V1CapacityRequestPolicyRange { Min = new ResourceQuantity("1Gi"), Step = new ResourceQuantity("4Gi") } };
+                break;
             default: throw new ArgumentOutOfRangeException(nameof(variant));
         }
 

@@ -228,6 +228,25 @@ internal static partial class ResourceValidation
                 {
                     errors.Add($"{where}: RequestPolicy.Default is required when ValidValues or ValidRange is set");
                 }
+
+                // As the API server: valid values in ascending order, and a default that a stepped range can reach.
+                if (policy.ValidValues is { Count: > 1 } validValues)
+                {
+                    for (int i = 1; i < validValues.Count; i++)
+                    {
+                        if (validValues[i]?.ToDecimal() <= validValues[i - 1]?.ToDecimal())
+                        {
+                            errors.Add($"{where}: RequestPolicy.ValidValues must be in strictly ascending order ({validValues[i - 1]} then {validValues[i]})");
+                            break;
+                        }
+                    }
+                }
+
+                if (policy.ValidRange is { Min: { } min, Step: { } step } && policy.DefaultProperty is { } defaultValue
+                    && step.ToDecimal() > 0 && (defaultValue.ToDecimal() - min.ToDecimal()) % step.ToDecimal() != 0)
+                {
+                    errors.Add($"{where}: RequestPolicy.Default {defaultValue} is not Min {min} plus a multiple of Step {step}");
+                }
             }
         }
 

@@ -184,6 +184,24 @@ internal static partial class BuiltInValidation
                 {
                     yield return ApiFieldError.Required(field + ".requestPolicy.default", "required when validValues or validRange is set");
                 }
+
+                if (policy["validValues"] is JsonArray ordered)
+                {
+                    for (int k = 1; k < ordered.Count; k++)
+                    {
+                        if (Quantity(ordered[k]) is { } current && Quantity(ordered[k - 1]) is { } previous && current <= previous)
+                        {
+                            yield return ApiFieldError.Invalid($"{field}.requestPolicy.validValues[{k}]", Str(ordered[k]), "must be sorted in ascending order");
+                            break;
+                        }
+                    }
+                }
+
+                if (policy["validRange"] is JsonObject range && Quantity(range["min"]) is { } min && Quantity(range["step"]) is { } step && step > 0
+                    && Quantity(policy["default"]) is { } defaultValue && (defaultValue - min) % step != 0)
+                {
+                    yield return ApiFieldError.Invalid(field + ".requestPolicy.default", Str(policy["default"]), "must be min plus a multiple of step");
+                }
             }
         }
 
@@ -347,6 +365,19 @@ internal static partial class BuiltInValidation
             {
                 yield return e;
             }
+        }
+    }
+
+    /// <summary>A quantity's value, or null when it is not one (reported elsewhere).</summary>
+    private static decimal? Quantity(System.Text.Json.Nodes.JsonNode? node)
+    {
+        try
+        {
+            return Str(node) is { Length: > 0 } text ? new k8s.Models.ResourceQuantity(text).ToDecimal() : null;
+        }
+        catch (FormatException)
+        {
+            return null;
         }
     }
 
