@@ -129,6 +129,28 @@ public sealed class KubeletAuthorityTests
     }
 
     [Fact]
+    public async Task A_frame_out_of_order_is_passed_to_Kestrel_unchanged_and_answered_as_Kestrel_answers_it()
+    {
+        await using DriverHost host = await DriverHost.StartAsync<RecordingDriver>();
+        KubeletPluginConnection plugin = await host.RegisterAsync();
+
+        // A CONTINUATION with no HEADERS before it: the rewriter cannot follow it and gives it to Kestrel as it came.
+        await using Http2GrpcClient client = await Http2GrpcClient.ConnectAsync(plugin.RegistrationSocketPath, cancellationToken: Ct);
+        byte[] continuation = [0, 0, 1, 0x9, 0x4, 0, 0, 0, 1, 0x82];
+        await client.SendRawAsync(continuation, Ct);
+
+        DateTime deadline = DateTime.UtcNow.AddSeconds(5);
+        while (client.GoAwayErrorCode is null && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, Ct);
+        }
+
+        Assert.Equal(1u, client.GoAwayErrorCode); // PROTOCOL_ERROR
+        Assert.Contains("PROTOCOL_ERROR", Assert.Single(await WaitForLogAsync(host, "HTTP/2 failure on the registration socket")), StringComparison.Ordinal);
+        Assert.Equal("gpu.example.com", (await plugin.GetInfoAsync(Ct)).Name);
+    }
+
+    [Fact]
     public async Task A_stream_the_driver_resets_reaches_the_client_as_grpc_go_reports_it()
     {
         await using DriverHost host = await DriverHost.StartAsync<RecordingDriver>();

@@ -159,13 +159,4 @@ public sealed class RegistrationGatingTests
             Directory.Delete(_root, recursive: true);
         }
     }
-
-    private sealed class NoopDriver : IDraDriver
-    {
-        public Task<IReadOnlyDictionary<string, PrepareResult>> PrepareResourceClaimsAsync(IReadOnlyList<PreparableClaim> claims, CancellationToken cancellationToken) =>
-            Task.FromResult<IReadOnlyDictionary<string, PrepareResult>>(new Dictionary<string, PrepareResult>());
-
-        public Task<IReadOnlyDictionary<string, UnprepareResult>> UnprepareResourceClaimsAsync(IReadOnlyList<ClaimReference> claims, CancellationToken cancellationToken) =>
-            Task.FromResult<IReadOnlyDictionary<string, UnprepareResult>>(new Dictionary<string, UnprepareResult>());
-    }
 }

@@ -70,13 +70,4 @@ public sealed class WiringTests
             () => PublisherHost.StartAsync(api, o => o.MaxBackoff = TimeSpan.FromMilliseconds(1)));
         Assert.Contains("MaxBackoff", error.Message, StringComparison.Ordinal);
     }
-
-    private sealed class NoopDriver : IDraDriver
-    {
-        public Task<IReadOnlyDictionary<string, PrepareResult>> PrepareResourceClaimsAsync(IReadOnlyList<PreparableClaim> claims, CancellationToken cancellationToken) =>
-            Task.FromResult<IReadOnlyDictionary<string, PrepareResult>>(new Dictionary<string, PrepareResult>());
-
-        public Task<IReadOnlyDictionary<string, UnprepareResult>> UnprepareResourceClaimsAsync(IReadOnlyList<ClaimReference> claims, CancellationToken cancellationToken) =>
-            Task.FromResult<IReadOnlyDictionary<string, UnprepareResult>>(new Dictionary<string, UnprepareResult>());
-    }
 }

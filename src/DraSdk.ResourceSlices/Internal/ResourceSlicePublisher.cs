@@ -107,7 +107,7 @@ internal sealed class ResourceSlicePublisher : BackgroundService, IResourceSlice
                 Log.Withdrawing(_logger, _engine.Scope.DriverName, status.LastError ?? status.State.ToString());
                 using var untilRegistered = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 _ = _registration.WaitForRegistrationAsync(untilRegistered.Token).ContinueWith(
-                    _ => untilRegistered.Cancel(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+                    _ => CancelQuietly(untilRegistered), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
                 try
                 {
                     await _engine.WithdrawAsync("the kubelet refused the driver's registration", untilRegistered.Token).ConfigureAwait(false);
@@ -139,14 +139,8 @@ internal sealed class ResourceSlicePublisher : BackgroundService, IResourceSlice
         {
             if (status.State != KubeletRegistrationState.Registered)
             {
-                try
-                {
-                    // Not inline: this runs on the registration service's call.
-                    _ = lost.CancelAsync();
-                }
-                catch (ObjectDisposedException)
-                {
-                }
+                // Not inline: this runs on the registration service's call.
+                CancelQuietly(lost);
             }
         }
 
@@ -164,6 +158,18 @@ internal sealed class ResourceSlicePublisher : BackgroundService, IResourceSlice
         finally
         {
             registration.Changed -= OnChanged;
+        }
+    }
+
+    /// <summary>Cancels without running the callbacks inline, and without failing when the source is already gone.</summary>
+    private static void CancelQuietly(CancellationTokenSource source)
+    {
+        try
+        {
+            _ = source.CancelAsync();
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 

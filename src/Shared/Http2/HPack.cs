@@ -279,7 +279,8 @@ internal sealed class HPackEncoder(bool useHuffman = true, bool useDynamicTable 
     {
         foreach (HeaderField field in fields)
         {
-            (int exact, int name) = useDynamicTable ? _table.Find(field.Name, field.Value) : FindStatic(field.Name, field.Value);
+            // Without indexing nothing is ever added, so the table offers static entries only.
+            (int exact, int name) = _table.Find(field.Name, field.Value);
             if (exact != 0)
             {
                 WriteInteger(output, 0x80, 7, exact);
@@ -324,25 +325,6 @@ internal sealed class HPackEncoder(bool useHuffman = true, bool useDynamicTable 
         }
 
         output.Add((byte)value);
-    }
-
-    private static (int Exact, int Name) FindStatic(string name, string value)
-    {
-        int nameIndex = 0;
-        for (int i = 0; i < HPackTable.Static.Length; i++)
-        {
-            if (HPackTable.Static[i].Name == name)
-            {
-                if (HPackTable.Static[i].Value == value)
-                {
-                    return (i + 1, i + 1);
-                }
-
-                nameIndex = nameIndex == 0 ? i + 1 : nameIndex;
-            }
-        }
-
-        return (0, nameIndex);
     }
 
     private void WriteString(List<byte> output, string value)

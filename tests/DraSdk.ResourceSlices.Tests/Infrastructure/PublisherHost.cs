@@ -80,6 +80,16 @@ internal sealed class PublisherHost : IAsyncDisposable
     }
 }
 
+/// <summary>A driver that prepares nothing, for tests of what runs around it.</summary>
+internal sealed class NoopDriver : IDraDriver
+{
+    public Task<IReadOnlyDictionary<string, PrepareResult>> PrepareResourceClaimsAsync(IReadOnlyList<PreparableClaim> claims, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyDictionary<string, PrepareResult>>(new Dictionary<string, PrepareResult>());
+
+    public Task<IReadOnlyDictionary<string, UnprepareResult>> UnprepareResourceClaimsAsync(IReadOnlyList<ClaimReference> claims, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyDictionary<string, UnprepareResult>>(new Dictionary<string, UnprepareResult>());
+}
+
 /// <summary>Helpers for the API server's state.</summary>
 internal static class Api
 {
