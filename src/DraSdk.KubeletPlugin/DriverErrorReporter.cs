@@ -1,3 +1,4 @@
+using System.Globalization;
 using DraSdk.KubeletPlugin.Internal;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -41,6 +42,22 @@ public sealed class DriverErrorReporter
         Log.RecoverableErrorDetail(_logger, error, context);
     }
 
+    /// <summary>
+    /// Reports an error the caller retries after <paramref name="retryDelay"/>: one line with what failed, the attempt
+    /// and when the next one comes; the stack trace only at Debug.
+    /// </summary>
+    /// <param name="error">The error.</param>
+    /// <param name="context">What was being done, e.g. "publishing ResourceSlices".</param>
+    /// <param name="attempt">How many times in a row this has failed, counting this one (1 for the first failure).</param>
+    /// <param name="retryDelay">How long the caller waits before it tries again.</param>
+    public void ReportRecoverable(Exception error, string context, int attempt, TimeSpan retryDelay)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        Interlocked.Increment(ref _recoverableCount);
+        Log.RetriedError(_logger, context, attempt, FormatDelay(retryDelay), error.Message);
+        Log.RecoverableErrorDetail(_logger, error, context);
+    }
+
     /// <summary>Reports an error the driver cannot continue after: logs it and stops the host with exit code 1.</summary>
     /// <param name="error">The error.</param>
     /// <param name="context">What was being done, e.g. "serving the DRA socket".</param>
@@ -51,4 +68,12 @@ public sealed class DriverErrorReporter
         Environment.ExitCode = 1;
         _lifetime.StopApplication();
     }
+
+    // "250 ms", "5 s", "2 min": what a person reads in a log line.
+    private static string FormatDelay(TimeSpan delay) => delay switch
+    {
+        { TotalSeconds: < 1 } => string.Create(CultureInfo.InvariantCulture, $"{delay.TotalMilliseconds:0} ms"),
+        { TotalMinutes: < 2 } => string.Create(CultureInfo.InvariantCulture, $"{delay.TotalSeconds:0.#} s"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{delay.TotalMinutes:0.#} min"),
+    };
 }

@@ -171,6 +171,14 @@ public sealed class FaultTests
         Assert.IsType<HttpRequestException>(failing.LastError?.InnerException);
         Assert.Empty(api.Slices());
 
+        // Each failed attempt is one warning naming what failed, the attempt and the wait before the next one.
+        string[] warnings = [.. host.Logs.Snapshot().Where(l => l.StartsWith("Warning:", StringComparison.Ordinal))];
+        Assert.True(warnings.Length >= 3);
+        Assert.All(warnings, w => Assert.Matches(@"^Warning: Recoverable error while publishing ResourceSlices \(attempt \d+, next in [\d.]+ (ms|s|min)\): (Listing|Watching) ResourceSlices failed", w));
+        Assert.All(warnings, w => Assert.DoesNotContain("\n", w, StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.Contains("(attempt 1, ", StringComparison.Ordinal));
+        Assert.Contains(warnings, w => w.Contains("(attempt 3, ", StringComparison.Ordinal));
+
         network.Down = false;
         await published;
 

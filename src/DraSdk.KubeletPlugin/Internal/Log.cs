@@ -7,6 +7,9 @@ internal static partial class Log
     [LoggerMessage(1, LogLevel.Warning, "Recoverable error while {Context}: {ErrorMessage}")]
     public static partial void RecoverableError(ILogger logger, string context, string errorMessage);
 
+    [LoggerMessage(4, LogLevel.Warning, "Recoverable error while {Context} (attempt {Attempt}, next in {RetryDelay}): {ErrorMessage}")]
+    public static partial void RetriedError(ILogger logger, string context, int attempt, string retryDelay, string errorMessage);
+
     [LoggerMessage(3, LogLevel.Debug, "Recoverable error while {Context}, in detail")]
     public static partial void RecoverableErrorDetail(ILogger logger, Exception exception, string context);
 

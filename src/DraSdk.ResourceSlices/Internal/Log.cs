@@ -19,9 +19,6 @@ internal static partial class Log
     [LoggerMessage(204, LogLevel.Debug, "Conflict while publishing pool {Pool} (attempt {Attempt}), reading the slice again: {ErrorMessage}")]
     public static partial void Conflict(ILogger logger, string pool, int attempt, string errorMessage);
 
-    [LoggerMessage(205, LogLevel.Debug, "Publishing pool {Pool} again in {Delay} (failure {Failures})")]
-    public static partial void RetryScheduled(ILogger logger, string pool, TimeSpan delay, int failures);
-
     [LoggerMessage(206, LogLevel.Information, "ResourceSlices of driver {DriverName} are published again after {Failures} failed attempt(s)")]
     public static partial void Recovered(ILogger logger, string driverName, int failures);
 

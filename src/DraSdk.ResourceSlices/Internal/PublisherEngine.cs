@@ -198,9 +198,11 @@ internal sealed class PublisherEngine
                     }
                 }
             },
-            Failed = ex =>
+            Failed = failure =>
             {
-                Exception error = new InvalidOperationException(ApiErrors.Describe("Watching ResourceSlices", ex), ex);
+                Exception ex = failure.Error;
+                string what = failure.Operation == "list" ? "Listing ResourceSlices" : "Watching ResourceSlices";
+                Exception error = new InvalidOperationException(ApiErrors.Describe(what, ex), ex);
                 RecordFailure(error);
                 if (ApiErrors.IsPermanent(ex))
                 {
@@ -215,7 +217,7 @@ internal sealed class PublisherEngine
                 }
 
                 _metrics.Error(_scope.DriverName, "watch");
-                _errors.ReportRecoverable(error, ErrorContext);
+                _errors.ReportRecoverable(error, ErrorContext, failure.Attempt, failure.RetryDelay);
             },
         };
 
@@ -255,6 +257,7 @@ internal sealed class PublisherEngine
     public async Task WithdrawAsync(string reason, CancellationToken cancellationToken)
     {
         TimeSpan backoff = _options.InitialBackoff;
+        int attempt = 0;
         while (true)
         {
             try
@@ -300,7 +303,7 @@ internal sealed class PublisherEngine
                 var error = new InvalidOperationException(ApiErrors.Describe("Withdrawing the ResourceSlices", ex), ex);
                 RecordFailure(error);
                 _metrics.Error(_scope.DriverName, "withdraw");
-                _errors.ReportRecoverable(error, ErrorContext);
+                _errors.ReportRecoverable(error, ErrorContext, ++attempt, backoff);
                 await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _options.MaxBackoff.Ticks));
             }
@@ -357,9 +360,8 @@ internal sealed class PublisherEngine
                 _metrics.Error(_scope.DriverName, "sync");
                 var error = new InvalidOperationException(ApiErrors.Describe($"Publishing the ResourceSlices of pool '{pool}'", ex), ex);
                 int failures = RecordFailure(error);
-                _errors.ReportRecoverable(error, ErrorContext);
                 TimeSpan delay = queue.AddRateLimited(pool);
-                Log.RetryScheduled(_logger, pool, delay, failures);
+                _errors.ReportRecoverable(error, ErrorContext, failures, delay);
             }
             catch (Exception) when (cancellationToken.IsCancellationRequested)
             {

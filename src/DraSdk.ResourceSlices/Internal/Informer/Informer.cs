@@ -10,6 +10,9 @@ namespace DraSdk.ResourceSlices.Internal.Informer;
 /// <summary>One page of a list: the items, the list's resourceVersion and the continue token.</summary>
 internal sealed record ListPage<T>(IList<T> Items, string? ResourceVersion, string? Continue);
 
+/// <summary>A failed list or watch: the error, which operation, the how-manieth failure in a row, and the wait before the next try.</summary>
+internal readonly record struct InformerFailure(Exception Error, string Operation, int Attempt, TimeSpan RetryDelay);
+
 /// <summary>Timing of an <see cref="Informer{T}"/>.</summary>
 internal sealed record InformerOptions(TimeSpan InitialBackoff, TimeSpan MaxBackoff)
 {
@@ -72,7 +75,7 @@ internal sealed partial class Informer<T>
     public Action<T?, T?>? Changed { get; set; }
 
     /// <summary>Called with every list or watch failure before the informer backs off and retries.</summary>
-    public Action<Exception>? Failed { get; set; }
+    public Action<InformerFailure>? Failed { get; set; }
 
     /// <summary>Whether the first list completed.</summary>
     public bool HasSynced => _synced.Task.IsCompleted;
@@ -81,6 +84,7 @@ internal sealed partial class Informer<T>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         TimeSpan backoff = _options.InitialBackoff;
+        int failures = 0;
         bool needList = true;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -91,6 +95,7 @@ internal sealed partial class Informer<T>
                     await ListAsync(cancellationToken).ConfigureAwait(false);
                     needList = false;
                     backoff = _options.InitialBackoff;
+                    failures = 0;
                 }
 
                 (bool gone, int events) = await WatchAsync(cancellationToken).ConfigureAwait(false);
@@ -104,6 +109,7 @@ internal sealed partial class Informer<T>
                 if (events > 0)
                 {
                     backoff = _options.InitialBackoff;
+                    failures = 0;
                 }
                 else
                 {
@@ -121,8 +127,9 @@ internal sealed partial class Informer<T>
                 }
 
                 TimeSpan delay = DraSdk.ResourceSlices.Internal.ApiErrors.IsPermanent(ex) ? _options.PermanentRetryInterval : backoff;
-                Log.InformerFailed(_logger, typeof(T).Name, needList ? "list" : "watch", delay, ex.Message);
-                Failed?.Invoke(ex);
+                string operation = needList ? "list" : "watch";
+                Log.InformerFailed(_logger, typeof(T).Name, operation, delay, ex.Message);
+                Failed?.Invoke(new InformerFailure(ex, operation, ++failures, delay));
                 await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
                 backoff = Next(backoff);
             }
