@@ -95,6 +95,30 @@ public sealed class PrepareTests
     }
 
     [Fact]
+    public async Task A_claim_read_the_api_server_forbids_names_the_rbac_fix_and_is_logged_once_until_it_works_again()
+    {
+        await using DriverHost host = await DriverHost.StartAsync<RecordingDriver>();
+        KubeletPluginConnection plugin = await host.RegisterAsync();
+        Resourcev1ResourceClaim claim = await host.CreateAllocatedClaimAsync("rbac", ("gpu", "gpu.example.com", "gpu-0"));
+        host.Api.InjectFault("GET", "resourceclaims", 403, count: 3,
+            message: "resourceclaims.resource.k8s.io \"rbac\" is forbidden: User \"system:serviceaccount:dra:gpu\" cannot get resource \"resourceclaims\"");
+
+        // The kubelet retries a failed prepare: three refusals, one error line.
+        for (int i = 0; i < 3; i++)
+        {
+            string error = (await plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Error;
+            Assert.Contains("403 Forbidden", error, StringComparison.Ordinal);
+            Assert.Contains("needs get on resourceclaims.resource.k8s.io", error, StringComparison.Ordinal);
+        }
+
+        Assert.Single(host.Logs.Snapshot(), l => l.StartsWith("Error:", StringComparison.Ordinal) && l.Contains("refuses the driver's reads of ResourceClaims", StringComparison.Ordinal));
+
+        // Fixed: the next prepare works and says so once.
+        Assert.Equal(string.Empty, (await plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Error);
+        Assert.Single(host.Logs.Snapshot(), l => l.Contains("lets the driver read ResourceClaims again", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task An_empty_request_gets_an_empty_answer_and_a_claim_without_uid_fails_the_call()
     {
         await using DriverHost host = await DriverHost.StartAsync<RecordingDriver>();

@@ -12,6 +12,7 @@ internal sealed class KubeletPluginMetrics
     private readonly Histogram<double> _duration;
     private readonly Counter<long> _claims;
     private readonly Counter<long> _registrationReports;
+    private readonly Counter<long> _claimFetchErrors;
 
     public KubeletPluginMetrics(IMeterFactory meterFactory, KubeletRegistration registration)
     {
@@ -28,6 +29,10 @@ internal sealed class KubeletPluginMetrics
         _calls = meter.CreateCounter<long>("drasdk.kubelet_plugin.calls", "{call}", "gRPC calls from the kubelet, by method and status code.");
         _duration = meter.CreateHistogram<double>("drasdk.kubelet_plugin.call.duration", "s", "Duration of gRPC calls from the kubelet.");
         _claims = meter.CreateCounter<long>("drasdk.kubelet_plugin.claims", "{claim}", "Claims prepared or unprepared, by operation and result.");
+        _claimFetchErrors = meter.CreateCounter<long>(
+            "drasdk.kubelet_plugin.claim_fetch.errors",
+            "{error}",
+            "Failed reads of a ResourceClaim from the API server, by error.type (not_found, forbidden, unauthorized, api, unreachable, timeout).");
     }
 
     public void RecordCall(string method, string status, TimeSpan elapsed)
@@ -38,6 +43,8 @@ internal sealed class KubeletPluginMetrics
     }
 
     public void RecordRegistrationReport(string result) => _registrationReports.Add(1, new TagList { { "result", result } });
+
+    public void RecordClaimFetchError(string type) => _claimFetchErrors.Add(1, new TagList { { "error.type", type } });
 
     public void RecordClaim(string operation, bool succeeded) =>
         _claims.Add(1, new TagList { { "operation", operation }, { "result", succeeded ? "success" : "error" } });

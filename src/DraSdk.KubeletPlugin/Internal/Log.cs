@@ -10,6 +10,12 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Warning, "Recoverable error while {Context} (attempt {Attempt}, next in {RetryDelay}): {ErrorMessage}")]
     public static partial void RetriedError(ILogger logger, string context, int attempt, string retryDelay, string errorMessage);
 
+    [LoggerMessage(5, LogLevel.Error, "The API server refuses the driver's reads of ResourceClaims, so every prepare fails until that is fixed: {ErrorMessage}")]
+    public static partial void ClaimFetchRefused(ILogger logger, string errorMessage);
+
+    [LoggerMessage(6, LogLevel.Information, "The API server lets the driver read ResourceClaims again")]
+    public static partial void ClaimFetchAllowed(ILogger logger);
+
     [LoggerMessage(3, LogLevel.Debug, "Recoverable error while {Context}, in detail")]
     public static partial void RecoverableErrorDetail(ILogger logger, Exception exception, string context);
 
