@@ -148,4 +148,57 @@ public sealed class DeploymentTests
 
         Assert.Contains(errors, e => e.StartsWith(location + ":", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("up.sh", "", "", "docker or podman (or set CONTAINER_TOOL), kind, kubectl")]
+    [InlineData("up.sh", "kind", "", "docker or podman (or set CONTAINER_TOOL), kubectl")]
+    [InlineData("up.sh", "docker kind", "podman", "podman (named by CONTAINER_TOOL), kubectl")]
+    [InlineData("build-image.sh", "kind kubectl helm", "", "docker or podman (or set CONTAINER_TOOL)")]
+    [InlineData("create-cluster.sh", "podman kubectl", "", "kind")]
+    [InlineData("load-image.sh", "kind", "", "docker or podman (or set CONTAINER_TOOL)")]
+    [InlineData("install.sh", "helm", "", "kubectl")]
+    [InlineData("demo.sh", "docker kind helm", "", "kubectl")]
+    [InlineData("down.sh", "docker", "", "kind")]
+    public void A_script_names_every_missing_prerequisite_before_doing_anything(string script, string tools, string containerTool, string missing)
+    {
+        var environment = new Dictionary<string, string>();
+        if (containerTool.Length > 0)
+        {
+            environment["CONTAINER_TOOL"] = containerTool;
+        }
+
+        ScriptRun run = DeploymentScripts.Run(Path.Combine(Deployments, "scripts", script), tools.Split(' ', StringSplitOptions.RemoveEmptyEntries), environment);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal($"{script}: missing prerequisites: {missing}. Install them (or put them on PATH) and run it again; nothing was done.\n", run.Stderr);
+        Assert.Empty(run.Commands); // not even the tools that are there
+    }
+
+    [Fact]
+    public void With_podman_instead_of_docker_up_builds_loads_and_installs_the_image_under_the_name_the_pods_use()
+    {
+        ScriptRun run = DeploymentScripts.Run(Path.Combine(Deployments, "scripts", "up.sh"), ["podman", "kind", "kubectl", "helm"]);
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        string root = Fixtures.RepositoryRoot;
+        Assert.Equal($"podman build -f {Deployments}/Dockerfile -t docker.io/library/nvidia-gpu-driver:dev {root} [provider podman]", run.Commands[0]);
+        Assert.Equal($"kind create cluster --name nvidia-dra --image kindest/node:v1.34.0 --config {Deployments}/kind/kind-config.yaml [provider podman]", run.Commands[1]);
+        Assert.Matches(@"^podman save -o \S+/nvidia-dra-image\.tar docker\.io/library/nvidia-gpu-driver:dev ", run.Commands[3]);
+        Assert.Matches(@"^kind load image-archive \S+/nvidia-dra-image\.tar --name nvidia-dra ", run.Commands[4]);
+        Assert.StartsWith($"helm upgrade --install nvidia-gpu-driver {Deployments}/helm/nvidia-gpu-driver --namespace nvidia-dra-driver --create-namespace", run.Commands[5], StringComparison.Ordinal);
+        Assert.Contains(run.Commands, c => c.StartsWith($"kubectl apply -f {Deployments}/demo/gpu-test6.yaml", StringComparison.Ordinal));
+        Assert.DoesNotContain(run.Commands, c => c.StartsWith("docker", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void With_docker_and_no_helm_up_uses_docker_and_the_static_manifest()
+    {
+        ScriptRun run = DeploymentScripts.Run(Path.Combine(Deployments, "scripts", "up.sh"), ["docker", "podman", "kind", "kubectl"]);
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal($"docker build -f {Deployments}/Dockerfile -t docker.io/library/nvidia-gpu-driver:dev {Fixtures.RepositoryRoot}", run.Commands[0]);
+        Assert.Contains("kind load docker-image nvidia-gpu-driver:dev --name nvidia-dra", run.Commands);
+        Assert.Contains($"kubectl apply -f {Deployments}/static/nvidia-gpu-driver.yaml", run.Commands);
+        Assert.DoesNotContain(run.Commands, c => c.StartsWith("podman", StringComparison.Ordinal) || c.Contains("[provider", StringComparison.Ordinal));
+    }
 }
