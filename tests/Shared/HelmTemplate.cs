@@ -80,7 +80,11 @@ internal static partial class HelmTemplate
         return output;
     }
 
-    /// <summary>A YAML document as Helm's values see it: maps, lists, strings, booleans, numbers (long or double) and null.</summary>
+    /// <summary>
+    /// A YAML document as Helm's values see it: maps, lists, strings, booleans, null, and numbers as doubles (Helm reads
+    /// values through JSON, so every number is a float64: <c>{{ .Values.port }}</c> prints 8081 but 1000000 prints 1e+06,
+    /// and <c>eq .Values.port 8081</c> is an error).
+    /// </summary>
     public static object? LoadYaml(string yaml)
     {
         var stream = new YamlStream();
@@ -133,7 +137,7 @@ internal static partial class HelmTemplate
 
         if (IntegerPattern().IsMatch(plain) && long.TryParse(plain, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l))
         {
-            return l;
+            return (double)l;
         }
 
         if (FloatPattern().IsMatch(plain) && double.TryParse(plain, NumberStyles.Float, CultureInfo.InvariantCulture, out double d))
@@ -216,7 +220,7 @@ internal static partial class HelmTemplate
         List<object?> => "[]",
         bool b => b ? "true" : "false",
         long l => l.ToString(CultureInfo.InvariantCulture),
-        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        double d => d == Math.Floor(d) && Math.Abs(d) < 1e21 ? ((long)d).ToString(CultureInfo.InvariantCulture) : d.ToString("R", CultureInfo.InvariantCulture), // through JSON, as Helm's toYaml
         string s when PlainSafe().IsMatch(s) && Resolve(s) is string && !s.Contains(": ", StringComparison.Ordinal) && !s.Contains(" #", StringComparison.Ordinal) && !s.EndsWith(':') => s,
         string s => JsonSerializer.Serialize(s),
         _ => throw new InvalidOperationException($"no YAML form for {value.GetType().Name}"),
@@ -757,6 +761,7 @@ internal static partial class HelmTemplate
                 List<object?> list => list.Select((item, i) => ((object?)(long)i, item)),
                 Dictionary<string, object?> map => map.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => ((object?)p.Key, p.Value)),
                 long n => Enumerable.Range(0, (int)n).Select(i => ((object?)(long)i, (object?)(long)i)),
+                double n => Enumerable.Range(0, (int)n).Select(i => ((object?)(long)i, (object?)(long)i)),
                 _ => throw new InvalidOperationException($"{file}: range can't iterate over {Print(value)}"),
             };
             bool any = false;
@@ -914,10 +919,10 @@ internal static partial class HelmTemplate
                 case "or":
                     return a.FirstOrDefault(Truth, a.LastOrDefault());
                 case "eq":
-                    return a.Skip(1).Any(v => Same(a[0], v));
+                    return a.Skip(1).Any(v => Same(a[0], v, where));
                 case "ne":
                     Arity(2);
-                    return !Same(a[0], a[1]);
+                    return !Same(a[0], a[1], where);
                 case "empty":
                     Arity(1);
                     return !Truth(a[0]);
@@ -979,10 +984,9 @@ internal static partial class HelmTemplate
             return text.ToString();
         }
 
-        private static bool Same(object? a, object? b) => (a, b) switch
+        private static bool Same(object? a, object? b, string where) => (a, b) switch
         {
-            (long x, double y) => x == y,
-            (double x, long y) => x == y,
+            (long, double) or (double, long) => throw new InvalidOperationException($"{where}: error calling eq: incompatible types for comparison"),
             _ => Equals(a, b),
         };
 
@@ -1022,12 +1026,45 @@ internal static partial class HelmTemplate
         null => string.Empty,
         bool b => b ? "true" : "false",
         long l => l.ToString(CultureInfo.InvariantCulture),
-        double d => d == Math.Floor(d) && Math.Abs(d) < 1e21 ? ((long)d).ToString(CultureInfo.InvariantCulture) : d.ToString("R", CultureInfo.InvariantCulture),
+        double d => GoFloat(d),
         string s => s,
         List<object?> list => "[" + string.Join(' ', list.Select(Print)) + "]",
         Dictionary<string, object?> map => "map[" + string.Join(' ', map.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + ":" + Print(p.Value))) + "]",
         _ => value.ToString() ?? string.Empty,
     };
+
+    /// <summary>A float64 as Go's template prints it (%v: the shortest digits, in exponent form below 1e-4 and from 1e6 on).</summary>
+    private static string GoFloat(double d)
+    {
+        if (d == 0 || double.IsNaN(d) || double.IsInfinity(d))
+        {
+            return d == 0 ? "0" : double.IsNaN(d) ? "NaN" : d > 0 ? "+Inf" : "-Inf";
+        }
+
+        // The shortest digits that round-trip, and the decimal exponent.
+        string r = Math.Abs(d).ToString("E16", CultureInfo.InvariantCulture);
+        string shortest = Math.Abs(d).ToString("R", CultureInfo.InvariantCulture);
+        int exponent = int.Parse(r[(r.IndexOf('E', StringComparison.Ordinal) + 1)..], CultureInfo.InvariantCulture);
+        string digits = shortest.Split('E')[0].Replace(".", string.Empty, StringComparison.Ordinal).TrimStart('0').TrimEnd('0');
+        if (digits.Length == 0)
+        {
+            digits = "0";
+        }
+
+        string sign = d < 0 ? "-" : string.Empty;
+        if (exponent < -4 || exponent >= 6)
+        {
+            string mantissa = digits.Length == 1 ? digits : digits[0] + "." + digits[1..];
+            return $"{sign}{mantissa}e{(exponent < 0 ? "-" : "+")}{Math.Abs(exponent):00}";
+        }
+
+        if (exponent < 0)
+        {
+            return sign + "0." + new string('0', -exponent - 1) + digits;
+        }
+
+        return sign + (digits.Length <= exponent + 1 ? digits + new string('0', exponent + 1 - digits.Length) : digits[..(exponent + 1)] + "." + digits[(exponent + 1)..]);
+    }
 
     [GeneratedRegex(@"(?m)^---[ \t]*(?:#.*)?$\n?")]
     private static partial Regex DocumentSeparator();
