@@ -210,6 +210,78 @@ public sealed class GeneratedDriverTests(TemplateWorkspace workspace)
         Assert.Contains("helm lint deployments/helm/acme-fpgadriver", runs);
     }
 
+    [Fact]
+    public void The_chart_with_default_values_probes_the_driver_and_runs_on_every_node()
+    {
+        Assert.Empty(ChartChecks.SchemaErrors(Chart, DefaultValues));
+        Assert.Empty(ChartChecks.SchemaErrors(Chart, [.. DefaultValues, Path.Combine(Chart, "values-kind.yaml")]));
+
+        List<object> objects = KubernetesManifests.RenderChart(Chart, "drivers", "acme-fpgadriver", DefaultValues);
+
+        ChartChecks.AssertDefaults(objects, "acme-fpgadriver");
+        Assert.Equal("2", objects.OfType<V1DaemonSet>().Single().Spec.Template.Spec.Containers.Single().Env.Single(e => e.Name == "NUM_DEVICES").Value);
+    }
+
+    [Fact]
+    public void Every_operator_knob_of_the_chart_lands_where_Kubernetes_reads_it()
+    {
+        Assert.Empty(ChartChecks.SchemaErrors(Chart, DefaultValues, ChartChecks.EveryKnob));
+        ChartChecks.AssertEveryKnob(KubernetesManifests.RenderChart(Chart, "drivers", "acme-fpgadriver", DefaultValues, ChartChecks.EveryKnob), "acme-fpgadriver", "drivers");
+
+        Dictionary<string, object?> values = ChartChecks.Values("healthPort: null\nserviceAccount: {create: false, name: existing-sa}");
+        Assert.Empty(ChartChecks.SchemaErrors(Chart, DefaultValues, values));
+        ChartChecks.AssertNoProbesAndExistingServiceAccount(KubernetesManifests.RenderChart(Chart, "drivers", "acme-fpgadriver", DefaultValues, values));
+    }
+
+    [Theory]
+    [MemberData(nameof(ChartChecks.BadValues), MemberType = typeof(ChartChecks))]
+    [InlineData("numDevices: many", "/numDevices")]
+    public void The_chart_schema_refuses_a_bad_value(string values, string location)
+    {
+        List<string> errors = ChartChecks.SchemaErrors(Chart, DefaultValues, ChartChecks.Values(values));
+
+        Assert.Contains(errors, e => e.StartsWith(location + ":", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("up.sh", "", "", "docker or podman (or set CONTAINER_TOOL), kind, kubectl, helm")]
+    [InlineData("up.sh", "podman kind kubectl", "", "helm")]
+    [InlineData("install.sh", "kubectl", "", "helm")]
+    [InlineData("build-image.sh", "docker", "podman", "podman (named by CONTAINER_TOOL)")]
+    [InlineData("load-image.sh", "docker", "", "kind")]
+    public void A_deployment_script_names_every_missing_prerequisite_before_doing_anything(string script, string tools, string containerTool, string missing)
+    {
+        var environment = new Dictionary<string, string>();
+        if (containerTool.Length > 0)
+        {
+            environment["CONTAINER_TOOL"] = containerTool;
+        }
+
+        ScriptRun run = DeploymentScripts.Run(Path.Combine(Deployments, "scripts", script), tools.Split(' ', StringSplitOptions.RemoveEmptyEntries), environment);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal($"{script}: missing prerequisites: {missing}. Install them (or put them on PATH) and run it again; nothing was done.\n", run.Stderr);
+        Assert.Empty(run.Commands);
+    }
+
+    [Theory]
+    [InlineData("docker")]
+    [InlineData("podman")]
+    public void The_whole_kind_sequence_runs_with_docker_or_podman(string containerTool)
+    {
+        ScriptRun run = DeploymentScripts.Run(Path.Combine(Deployments, "scripts", "up.sh"), [containerTool, "kind", "kubectl", "helm"]);
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        string provider = containerTool == "podman" ? " [provider podman]" : string.Empty;
+        Assert.Equal($"{containerTool} build -f {Deployments}/Dockerfile -t docker.io/library/acme-fpgadriver:dev {workspace.Solution}{provider}", run.Commands[0]);
+        Assert.Equal($"kind create cluster --name acme-fpgadriver --image kindest/node:v1.34.0 --config {Deployments}/kind/kind-config.yaml{provider}", run.Commands[1]);
+        Assert.Contains(run.Commands, c => c.StartsWith(containerTool == "docker" ? "kind load docker-image acme-fpgadriver:dev --name acme-fpgadriver" : "kind load image-archive ", StringComparison.Ordinal));
+        Assert.Contains(run.Commands, c => c.StartsWith($"helm upgrade --install acme-fpgadriver {Deployments}/helm/acme-fpgadriver --namespace acme-fpgadriver --create-namespace -f {Deployments}/helm/acme-fpgadriver/values-kind.yaml --set image.repository=acme-fpgadriver --set image.tag=dev", StringComparison.Ordinal));
+        Assert.Equal($"kubectl apply -f {Deployments}/demo/claim-demo.yaml{provider}", run.Commands.Single(c => c.StartsWith("kubectl apply", StringComparison.Ordinal)));
+    }
+
+    private string[] DefaultValues => [Path.Combine(Chart, "values.yaml")];
+
     private string DriverAssembly => Path.Combine(workspace.Solution, "src", "Acme.FpgaDriver", "bin", Repository.Configuration, "net10.0", "Acme.FpgaDriver.dll");
 
     /// <summary>The demo workload's claim (with its opaque config), allocated by the scheduler's algorithm.</summary>

@@ -35,9 +35,9 @@ public sealed class TemplateTests(TemplateWorkspace workspace)
             ".github/workflows/ci.yml", ".gitignore", "Acme.FpgaDriver.slnx", "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props", "README.md",
             "deployments/Dockerfile", "deployments/Dockerfile.dockerignore", "deployments/demo/claim-demo.yaml",
             "deployments/helm/acme-fpgadriver/Chart.yaml",
-            "deployments/helm/acme-fpgadriver/templates/daemonset.yaml", "deployments/helm/acme-fpgadriver/templates/deviceclass.yaml",
+            "deployments/helm/acme-fpgadriver/templates/_helpers.tpl", "deployments/helm/acme-fpgadriver/templates/daemonset.yaml", "deployments/helm/acme-fpgadriver/templates/deviceclass.yaml",
             "deployments/helm/acme-fpgadriver/templates/rbac.yaml", "deployments/helm/acme-fpgadriver/templates/validatingadmissionpolicy.yaml",
-            "deployments/helm/acme-fpgadriver/values-kind.yaml", "deployments/helm/acme-fpgadriver/values.yaml",
+            "deployments/helm/acme-fpgadriver/values-kind.yaml", "deployments/helm/acme-fpgadriver/values.schema.json", "deployments/helm/acme-fpgadriver/values.yaml",
             "deployments/kind/kind-config.yaml",
             "deployments/scripts/build-image.sh", "deployments/scripts/common.sh", "deployments/scripts/create-cluster.sh", "deployments/scripts/demo.sh",
             "deployments/scripts/down.sh", "deployments/scripts/install.sh", "deployments/scripts/load-image.sh", "deployments/scripts/up.sh",
@@ -80,6 +80,48 @@ public sealed class TemplateTests(TemplateWorkspace workspace)
         Assert.Contains("Demo OK", demo.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// README's "Start a driver" block, run as written by bash (stopping at the first failing command) from the root of
+    /// the repository, with a HOME of its own (so its template hive, NuGet config and ~/src are a fresh machine's). One
+    /// line is replaced to keep CI short: <c>dotnet pack DraSdk.sln</c> (a Release build of everything) by the packages
+    /// this run already packed plus the template packed here; and NuGet's package folder is this run's, where DraSdk.* is
+    /// this build's.
+    /// </summary>
+    [Fact]
+    public async Task The_README_start_block_pasted_into_a_shell_ends_with_green_tests()
+    {
+        string readme = File.ReadAllText(Repository.PathOf("README.md"));
+        Match section = Regex.Match(readme, @"^## Start a driver\n.*?^```sh\n(.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline);
+        Assert.True(section.Success, "README.md has no sh block under '## Start a driver'");
+        string block = section.Groups[1].Value;
+        const string Pack = "dotnet pack DraSdk.sln -o ~/drasdk-packages";
+        Assert.Contains(Pack + "\n", block, StringComparison.Ordinal);
+        Assert.Contains($"~/drasdk-packages/DraSdk.Templates.{Repository.Version}.nupkg", block, StringComparison.Ordinal);
+        Assert.EndsWith("dotnet test\n", block, StringComparison.Ordinal);
+
+        // Outside the work directory of the feed, whose NuGet.config would otherwise apply to everything below it.
+        string home = Path.Combine(Path.GetTempPath(), "drasdk-readme-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(home);
+        try
+        {
+            string pack = $"mkdir -p ~/drasdk-packages && cp '{workspace.Feed.FeedDirectory}'/*.nupkg ~/drasdk-packages/ && " +
+                $"dotnet pack '{Repository.PathOf("templates", "DraSdk.Templates")}' -o ~/drasdk-packages -nologo -v q";
+            var environment = new Dictionary<string, string> { ["HOME"] = home, ["NUGET_PACKAGES"] = Path.Combine(workspace.Feed.WorkDirectory, "packages") };
+            CommandResult run = await DotnetCli.RunScriptAsync(Repository.Root, TimeSpan.FromMinutes(8), environment, block.Replace(Pack, pack, StringComparison.Ordinal));
+
+            Assert.True(run.ExitCode == 0, run.Output);
+            Assert.DoesNotMatch(@"error [A-Z]+[0-9]+", run.Output); // e.g. NU1101: a package the sources do not have
+            Assert.Equal("0", SummaryValue(run.Output, "failed"));
+            Assert.Equal("10", SummaryValue(run.Output, "succeeded"));
+            Assert.True(File.Exists(Path.Combine(home, "src", "Acme.FpgaDriver", "Acme.FpgaDriver.slnx")));
+            TestContext.Current.TestOutputHelper?.WriteLine($"README block: {run.Elapsed.TotalSeconds:F1} s");
+        }
+        finally
+        {
+            Directory.Delete(home, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("--driver-name", "Fpga.Acme.com", "--driver-name must be a lowercase DNS subdomain")]
     [InlineData("--driver-name", "a-very-long-driver-name-that-goes-on.and-on-and-on.example-company.com", "--driver-name must be a lowercase DNS subdomain")]
@@ -97,7 +139,11 @@ public sealed class TemplateTests(TemplateWorkspace workspace)
         CommandResult result = await workspace.NewAsync(name, option, value, "--no-restore");
 
         Assert.Equal(105, result.ExitCode); // the templating engine's "post action failed"
-        Assert.Contains($"ERROR: nothing was generated: {message}", result.Output, StringComparison.Ordinal);
+        // The error comes before the engine's own words about the post-action that fails on purpose.
+        int error = result.Output.IndexOf($"Manual instructions: ERROR: nothing was generated: {message}", StringComparison.Ordinal);
+        Assert.True(error >= 0, result.Output);
+        Assert.True(error < result.Output.IndexOf("Post action failed.", StringComparison.Ordinal), result.Output);
+        Assert.Equal(1, Regex.Count(result.Output, "ERROR: "));
         string output = Path.Combine(workspace.Feed.WorkDirectory, name);
         Assert.Empty(Directory.Exists(output) ? Directory.GetFileSystemEntries(output) : []);
     }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using k8s;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
@@ -10,10 +9,10 @@ namespace DraSdk.Tests.Shared;
 
 /// <summary>
 /// Checks of deployment files without a cluster or helm (linked into the test projects that ship charts): Kubernetes
-/// manifests parsed as the client's typed models without losing a field, and Helm templates that only substitute
-/// values rendered as <c>helm template</c> would.
+/// manifests parsed as the client's typed models without losing a field, and Helm charts rendered as
+/// <c>helm template</c> would (<see cref="HelmTemplate"/>).
 /// </summary>
-internal static partial class KubernetesManifests
+internal static class KubernetesManifests
 {
     /// <summary>Parses every document of <paramref name="yaml"/> as a Kubernetes type and fails if any field is lost.</summary>
     public static List<object> LoadLossless(string yaml, string source)
@@ -39,36 +38,23 @@ internal static partial class KubernetesManifests
     }
 
     /// <summary>
-    /// Renders a chart whose templates only substitute values (<c>{{ .Values.a.b }}</c>, <c>{{ .Release.Namespace }}</c>,
-    /// with <c>| quote</c> or <c>| toJson</c>), with the values files merged in order, and parses the result.
+    /// Renders a chart as <c>helm template</c> would (<see cref="HelmTemplate"/>), with the values files merged in order
+    /// and then <paramref name="overrides"/> (as <c>--set</c> would), and parses every document as Kubernetes types.
     /// </summary>
-    public static List<object> RenderChart(string chartDirectory, string releaseNamespace, string releaseName, params string[] valuesFiles)
+    public static List<object> RenderChart(string chartDirectory, string releaseNamespace, string releaseName, string[] valuesFiles, IReadOnlyDictionary<string, object?>? overrides = null)
     {
-        object values = new Dictionary<object, object>();
-        foreach (string file in valuesFiles)
-        {
-            values = Merge(values, LoadYaml(file));
-        }
-
-        var context = new Dictionary<object, object>
-        {
-            ["Values"] = values,
-            ["Release"] = new Dictionary<object, object> { ["Namespace"] = releaseNamespace, ["Name"] = releaseName },
-        };
         var rendered = new List<object>();
-        foreach (string template in Directory.GetFiles(Path.Combine(chartDirectory, "templates"), "*.yaml").Order(StringComparer.Ordinal))
+        foreach ((string template, string yaml) in HelmTemplate.RenderChart(chartDirectory, releaseNamespace, releaseName, valuesFiles, overrides))
         {
-            string text = TemplateRegex().Replace(File.ReadAllText(template), m => Evaluate(m.Groups[1].Value, context));
-            if (text.Contains("{{", StringComparison.Ordinal))
-            {
-                throw new InvalidOperationException($"{template}: a template expression is left after rendering");
-            }
-
-            rendered.AddRange(LoadLossless(text, Path.GetFileName(template)));
+            rendered.AddRange(LoadLossless(yaml, template));
         }
 
         return rendered;
     }
+
+    /// <summary>Renders a chart with the values files merged in order and parses the result (see the overload).</summary>
+    public static List<object> RenderChart(string chartDirectory, string releaseNamespace, string releaseName, params string[] valuesFiles) =>
+        RenderChart(chartDirectory, releaseNamespace, releaseName, valuesFiles, null);
 
     /// <summary>A YAML file as dictionaries, lists and strings.</summary>
     public static object LoadYaml(string path) =>
@@ -147,45 +133,4 @@ internal static partial class KubernetesManifests
                 break;
         }
     }
-
-    private static object Merge(object a, object b)
-    {
-        if (a is Dictionary<object, object> left && b is Dictionary<object, object> right)
-        {
-            foreach ((object key, object value) in right)
-            {
-                left[key] = left.TryGetValue(key, out object? existing) ? Merge(existing, value) : value;
-            }
-
-            return left;
-        }
-
-        return b;
-    }
-
-    /// <summary>The template language the charts use: a value path, then <c>| quote</c> or <c>| toJson</c>.</summary>
-    private static string Evaluate(string expression, Dictionary<object, object> context)
-    {
-        string[] parts = [.. expression.Split('|').Select(p => p.Trim())];
-        object value = context;
-        foreach (string segment in parts[0].TrimStart('.').Split('.'))
-        {
-            value = ((Dictionary<object, object>)value)[segment];
-        }
-
-        foreach (string function in parts[1..])
-        {
-            value = function switch
-            {
-                "quote" => JsonSerializer.Serialize(Convert.ToString(value, CultureInfo.InvariantCulture)),
-                "toJson" => ToJson(value)?.ToJsonString() ?? "null",
-                _ => throw new InvalidOperationException($"template function {function} is not supported"),
-            };
-        }
-
-        return Convert.ToString(value, CultureInfo.InvariantCulture)!;
-    }
-
-    [GeneratedRegex(@"\{\{\s*(.+?)\s*\}\}")]
-    private static partial Regex TemplateRegex();
 }

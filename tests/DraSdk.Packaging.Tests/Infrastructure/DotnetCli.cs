@@ -19,12 +19,19 @@ internal static class DotnetCli
     public static Task<CommandResult> RunAsync(string workingDirectory, params string[] arguments) =>
         RunAsync(workingDirectory, TimeSpan.FromMinutes(5), new Dictionary<string, string>(), arguments);
 
-    public static async Task<CommandResult> RunAsync(string workingDirectory, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static Task<CommandResult> RunAsync(string workingDirectory, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        StartAsync(workingDirectory, timeout, environment, "exec dotnet \"$@\" >\"$DRASDK_TEST_LOG\" 2>&1 </dev/null", arguments, "dotnet " + string.Join(' ', arguments));
+
+    /// <summary>Runs a bash script (<c>set -e</c>: it stops at the first command that fails) as a user's shell would.</summary>
+    public static Task<CommandResult> RunScriptAsync(string workingDirectory, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, string script) =>
+        StartAsync(workingDirectory, timeout, environment, "exec bash -e -c \"$1\" >\"$DRASDK_TEST_LOG\" 2>&1 </dev/null", [script], "bash -e -c <script>");
+
+    private static async Task<CommandResult> StartAsync(string workingDirectory, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, string shell, string[] arguments, string commandLine)
     {
         string log = Path.Combine(Path.GetTempPath(), $"dotnet-{Guid.NewGuid():N}.log");
         var info = new ProcessStartInfo("/bin/bash") { WorkingDirectory = workingDirectory, UseShellExecute = false };
         info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("exec dotnet \"$@\" >\"$DRASDK_TEST_LOG\" 2>&1 </dev/null");
+        info.ArgumentList.Add(shell);
         info.ArgumentList.Add("dotnet");
         foreach (string argument in arguments)
         {
@@ -52,7 +59,6 @@ internal static class DotnetCli
             info.Environment[key] = value;
         }
 
-        string commandLine = "dotnet " + string.Join(' ', arguments);
         var clock = Stopwatch.StartNew();
         using Process process = Process.Start(info) ?? throw new InvalidOperationException($"Cannot start {commandLine}.");
         using var cts = new CancellationTokenSource(timeout);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
 # Builds the driver image from the repository root (multi-stage: self-contained publish, then runtime-deps).
 source "$(dirname "$0")/common.sh"
-docker build -f "$DEPLOYMENTS/Dockerfile" -t "$IMAGE" "$REPO_ROOT"
+require container
+"$CONTAINER_TOOL" build -f "$DEPLOYMENTS/Dockerfile" -t "$(qualified_image)" "$REPO_ROOT"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the demo workloads and shows what each container got.
 source "$(dirname "$0")/common.sh"
+require kubectl
 for spec in "$DEPLOYMENTS"/demo/gpu-test*.yaml; do
   kubectl apply -f "$spec"
 done

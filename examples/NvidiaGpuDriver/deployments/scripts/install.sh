@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the driver in replay mode: with Helm when it is installed, otherwise the rendered static manifest.
 source "$(dirname "$0")/common.sh"
+require kubectl
 if command -v helm >/dev/null 2>&1; then
   helm upgrade --install nvidia-gpu-driver "$DEPLOYMENTS/helm/nvidia-gpu-driver" \
     --namespace "$NAMESPACE" --create-namespace \

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
 # Builds the driver image (multi-stage: self-contained publish, then runtime-deps).
 source "$(dirname "$0")/common.sh"
-docker build -f "$DEPLOYMENTS/Dockerfile" -t "$IMAGE" "$SOLUTION_ROOT"
+require container
+"$CONTAINER_TOOL" build -f "$DEPLOYMENTS/Dockerfile" -t "$(qualified_image)" "$SOLUTION_ROOT"

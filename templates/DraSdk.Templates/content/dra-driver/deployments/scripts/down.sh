@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
 # Deletes the kind cluster.
 source "$(dirname "$0")/common.sh"
+require container kind
 kind delete cluster --name "$CLUSTER_NAME"
