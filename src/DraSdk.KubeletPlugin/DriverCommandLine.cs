@@ -159,6 +159,8 @@ public sealed class DriverCommandLine
             case ["--version"]:
                 await Output.WriteLineAsync($"{Name} {Version}").ConfigureAwait(false);
                 return 0;
+            case ["--version" or "--help" or "-h", _, ..]:
+                return await UsageErrorAsync($"'{args[0]}' takes no arguments", null).ConfigureAwait(false);
         }
 
         string commandName = args is [{ } first, ..] && !first.StartsWith('-') ? first : RunCommandName;
@@ -199,7 +201,7 @@ public sealed class DriverCommandLine
 
     private async Task<int> RunPluginAsync(Action<HostApplicationBuilder> configurePlugin)
     {
-        IHost host;
+        IHost? host = null;
         try
         {
             // The environment configures the driver; the arguments have been checked above, none reach the host.
@@ -213,6 +215,7 @@ public sealed class DriverCommandLine
         }
         catch (Exception ex)
         {
+            host?.Dispose();
             await Error.WriteLineAsync($"{Name}: {Describe(ex)}").ConfigureAwait(false);
             return ConfigurationExitCode;
         }

@@ -70,6 +70,7 @@ public sealed class CommandLineTests
     [InlineData(new[] { "echo", "--word" }, "widget-driver: option '--word' needs a value (WORD). See 'widget-driver echo --help'.")]
     [InlineData(new[] { "echo", "-f", "xml" }, "widget-driver: option '-f' must be plain or json, not 'xml'. See 'widget-driver echo --help'.")]
     [InlineData(new[] { "echo", "--loud=yes" }, "widget-driver: option '--loud' takes no value. See 'widget-driver echo --help'.")]
+    [InlineData(new[] { "--version", "now" }, "widget-driver: '--version' takes no arguments. See 'widget-driver --help'.")]
     public async Task A_command_line_mistake_is_one_line_with_the_usage_hint_and_exit_code_2(string[] args, string expected)
     {
         (int exit, string output, string error) = await RunAsync(args);
