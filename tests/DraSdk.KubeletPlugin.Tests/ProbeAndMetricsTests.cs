@@ -146,7 +146,10 @@ public sealed class ProbeAndMetricsTests
         Assert.Equal(1065, samples["test_size_bytes_sum{dra_driver=\"x\"}"]);
         Assert.Equal(41.5, samples["test_temperature{gpu=\"0\"}"]);
 
-        // A meter neither the SDK's nor named in MetricsMeterNames is not exported.
+        // An instrument with nothing recorded yet has no family; a meter neither the SDK's nor named in
+        // MetricsMeterNames is not exported.
+        meter.CreateCounter<long>("test.unused");
+        Assert.DoesNotContain("test_unused", await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"), Ct), StringComparison.Ordinal);
         using var other = new Meter("Other.Meter");
         other.CreateCounter<long>("other.thing").Add(1);
         Assert.DoesNotContain("other_thing", await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/metrics"), Ct), StringComparison.Ordinal);

@@ -65,6 +65,11 @@ internal sealed class PrometheusExporter : IDisposable
         {
             foreach (InstrumentState state in _instruments.Values)
             {
+                if (!state.HasSeries)
+                {
+                    continue; // nothing recorded yet: no family without samples
+                }
+
                 string name = state.MetricName;
                 if (families.TryGetValue(name, out var family))
                 {
@@ -200,6 +205,8 @@ internal sealed class PrometheusExporter : IDisposable
         }
 
         public Instrument Instrument { get; }
+
+        public bool HasSeries => _series.Count > 0;
 
         public string MetricName { get; }
 
