@@ -1,3 +1,5 @@
+using DraSdk.KubeletPlugin;
+
 namespace ExampleDriver;
 
 /// <summary>The example driver's own settings, from the environment (<c>NODE_NAME</c>, <c>NUM_DEVICES</c>).</summary>
@@ -8,7 +10,12 @@ internal sealed class ExampleDriverOptions
     /// <summary>The CDI kind (vendor/class) of the per-claim specs.</summary>
     public const string CdiKind = "k8s.gpu.example.com/gpu";
 
-    public string NodeName { get; set; } = Environment.MachineName.ToLowerInvariant();
+    /// <summary><c>NUM_DEVICES</c>: how many fake GPUs; the SDK splits a large pool into several ResourceSlices.</summary>
+    public static readonly DriverSetting<int> NumDevicesSetting =
+        DriverSetting.Number("NUM_DEVICES", 8, "How many fake GPUs the driver publishes (any number: a large pool spans several ResourceSlices).");
 
-    public int NumDevices { get; set; } = 8;
+    /// <summary>The node (<c>NODE_NAME</c>, which the SDK requires); empty until set.</summary>
+    public string NodeName { get; set; } = string.Empty;
+
+    public int NumDevices { get; set; } = NumDevicesSetting.DefaultValue;
 }

@@ -1,15 +1,12 @@
+using DraSdk.KubeletPlugin;
 using ExampleDriver;
 using ExampleDriver.Demo;
-using Microsoft.Extensions.Hosting;
 
 // `demo`: everything in one process (in-memory API server, fake kubelet, this driver), finishes by itself.
-// Otherwise: the driver as a DaemonSet runs it, against KUBECONFIG or the in-cluster API server and the kubelet's directories.
-if (args is ["demo", ..])
-{
-    return await DemoRunner.RunAsync(args[1..], Console.Out);
-}
-
-HostApplicationBuilder builder = Host.CreateApplicationBuilder(args);
-builder.AddExampleDriver();
-await builder.Build().RunAsync();
-return Environment.ExitCode;
+// Otherwise (`run`): the driver as a DaemonSet runs it, against KUBECONFIG or the in-cluster API server and the kubelet's directories.
+return await new DriverCommandLine("example-driver", $"the {ExampleDriverOptions.DriverName} DRA driver with fake GPUs (DraSdk example)")
+    .AddSetting(ExampleDriverOptions.NumDevicesSetting)
+    .AddCommand(new DriverCommand("demo", "the driver end to end in this process (API server, fake kubelet), no cluster needed",
+            (a, _) => DemoRunner.RunAsync(a.Has("--verbose"), a.Output))
+        .AddFlag("--verbose", "show the driver's log"))
+    .RunAsync(args, builder => builder.AddExampleDriver());

@@ -33,11 +33,7 @@ internal static class NvidiaDriverHosting
             : new RecordingGpuControl(sp.GetRequiredService<ILogger<RecordingGpuControl>>()));
         services.AddSingleton<DeviceHealthTracker>();
 
-        services.AddCdiDriver<NvidiaDriver>(NvidiaDriverOptions.CdiKind, o =>
-            {
-                o.DriverName = NvidiaDriverOptions.DriverName;
-                o.NodeName ??= config["NODE_NAME"] is { Length: > 0 } node ? node : Environment.MachineName.ToLowerInvariant();
-            })
+        services.AddCdiDriver<NvidiaDriver>(NvidiaDriverOptions.CdiKind, o => o.DriverName = NvidiaDriverOptions.DriverName)
             .AddDeviceHealth<DeviceHealthTracker>()
             .AddResourceSlicePublisher();
         services.AddHostedService<DevicePublisher>();

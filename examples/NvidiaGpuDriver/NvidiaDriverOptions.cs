@@ -1,4 +1,5 @@
 using System.Globalization;
+using DraSdk.KubeletPlugin;
 using Microsoft.Extensions.Configuration;
 
 namespace NvidiaGpuDriver;
@@ -22,7 +23,34 @@ internal sealed class NvidiaDriverOptions
     /// <summary>XIDs that are the application's fault, not the GPU's: never taint (as NVIDIA's driver ignores them).</summary>
     public static readonly IReadOnlyList<long> DefaultIgnoredXids = [13, 31, 43, 45, 68, 109];
 
-    public string NodeName { get; set; } = Environment.MachineName.ToLowerInvariant();
+    public static readonly DriverSetting<string?> DeviceSourceSetting = DriverSetting.Text("DEVICE_SOURCE", NvmlSource,
+        "Where the GPUs come from: nvml (this node's NVIDIA driver) or replay:<path of an nvml.json snapshot>.",
+        v => v == NvmlSource || (v.StartsWith(ReplayPrefix, StringComparison.Ordinal) && v.Length > ReplayPrefix.Length) ? null : "must be 'nvml' or 'replay:<path to an nvml.json snapshot>'");
+
+    public static readonly DriverSetting<string?> DriverRootSetting = DriverSetting.Path("NVIDIA_DRIVER_ROOT", "/",
+        "Where the NVIDIA driver's files live on the host (/run/nvidia/driver with the GPU Operator); CDI host paths start here.");
+
+    public static readonly DriverSetting<string?> ContainerDriverRootSetting = DriverSetting.Path("CONTAINER_DRIVER_ROOT", null,
+        "Where this process sees NVIDIA_DRIVER_ROOT (the chart mounts it at /driver-root); unset: NVIDIA_DRIVER_ROOT.");
+
+    public static readonly DriverSetting<string?> DevRootSetting = DriverSetting.Path("DEV_ROOT", "/", "Where this process sees the host's /dev as <DEV_ROOT>/dev.");
+
+    public static readonly DriverSetting<string?> SysfsRootSetting = DriverSetting.Path("SYSFS_ROOT", "/sys", "Where this process sees the host's /sys.");
+
+    public static readonly DriverSetting<string?> ProcRootSetting = DriverSetting.Path("PROC_ROOT", "/proc", "Where this process sees the host's /proc.");
+
+    public static readonly DriverSetting<string?> MpsRootSetting = DriverSetting.Path("MPS_ROOT", null,
+        "Where per-claim MPS pipe and log directories go (the same path on the host); unset: <plugin data directory>/mps.");
+
+    public static readonly DriverSetting<IReadOnlyList<long>> AdditionalXidsSetting = DriverSetting.Create<IReadOnlyList<long>>("ADDITIONAL_XIDS_TO_IGNORE", [], "none",
+        "XIDs (comma-separated) that never taint a GPU, besides 13, 31, 43, 45, 68 and 109.", ParseXids);
+
+    /// <summary>Every environment variable of the driver's own, for the usage text and for binding.</summary>
+    public static readonly DriverSetting[] Settings =
+        [DeviceSourceSetting, DriverRootSetting, ContainerDriverRootSetting, DevRootSetting, SysfsRootSetting, ProcRootSetting, MpsRootSetting, AdditionalXidsSetting];
+
+    /// <summary>The node (<c>NODE_NAME</c>); empty when unset (the kubelet plugin then refuses to start).</summary>
+    public string NodeName { get; set; } = string.Empty;
 
     /// <summary><c>nvml</c> (the default) or <c>replay:&lt;path to an nvml.json snapshot&gt;</c>.</summary>
     public string DeviceSource { get; set; } = NvmlSource;
@@ -51,42 +79,18 @@ internal sealed class NvidiaDriverOptions
 
     public string? ReplayPath => IsReplay ? DeviceSource[ReplayPrefix.Length..] : null;
 
-    /// <summary>Reads the settings from configuration (environment variables); a bad value is an exception naming it.</summary>
+    /// <summary>Reads the settings from configuration (environment variables); a bad value is a <see cref="DriverConfigurationException"/> naming it.</summary>
     public void Bind(IConfiguration config)
     {
-        if (config["NODE_NAME"] is { Length: > 0 } node)
-        {
-            NodeName = node;
-        }
-
-        if (config["DEVICE_SOURCE"] is { Length: > 0 } source)
-        {
-            DeviceSource = source;
-        }
-
-        DriverRoot = config["NVIDIA_DRIVER_ROOT"] is { Length: > 0 } root ? root : DriverRoot;
-        ContainerDriverRoot = config["CONTAINER_DRIVER_ROOT"] is { Length: > 0 } croot ? croot : ContainerDriverRoot;
-        DevRoot = config["DEV_ROOT"] is { Length: > 0 } dev ? dev : DevRoot;
-        SysfsRoot = config["SYSFS_ROOT"] is { Length: > 0 } sys ? sys : SysfsRoot;
-        ProcRoot = config["PROC_ROOT"] is { Length: > 0 } proc ? proc : ProcRoot;
-        MpsRoot = config["MPS_ROOT"] is { Length: > 0 } mps ? mps : MpsRoot;
-        if (config["ADDITIONAL_XIDS_TO_IGNORE"] is { Length: > 0 } xids)
-        {
-            var list = new List<long>();
-            foreach (string part in xids.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                list.Add(long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out long xid)
-                    ? xid
-                    : throw new InvalidOperationException($"ADDITIONAL_XIDS_TO_IGNORE must be a comma-separated list of XID numbers, not '{xids}'"));
-            }
-
-            AdditionalXidsToIgnore = list;
-        }
-
-        if (Validate() is { } problem)
-        {
-            throw new InvalidOperationException(problem);
-        }
+        NodeName = DraDriverSettings.NodeName.Read(config) ?? NodeName;
+        DeviceSource = DeviceSourceSetting.Read(config)!;
+        DriverRoot = DriverRootSetting.Read(config)!;
+        ContainerDriverRoot = ContainerDriverRootSetting.Read(config);
+        DevRoot = DevRootSetting.Read(config)!;
+        SysfsRoot = SysfsRootSetting.Read(config)!;
+        ProcRoot = ProcRootSetting.Read(config)!;
+        MpsRoot = MpsRootSetting.Read(config);
+        AdditionalXidsToIgnore = AdditionalXidsSetting.Read(config);
     }
 
     /// <summary>The first problem with the settings, or null.</summary>
@@ -111,6 +115,19 @@ internal sealed class NvidiaDriverOptions
         }
 
         return null;
+    }
+
+    private static IReadOnlyList<long> ParseXids(string xids)
+    {
+        var list = new List<long>();
+        foreach (string part in xids.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            list.Add(long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out long xid)
+                ? xid
+                : throw new FormatException("must be a comma-separated list of XID numbers"));
+        }
+
+        return list;
     }
 
     public bool IsIgnoredXid(long xid) => DefaultIgnoredXids.Contains(xid) || AdditionalXidsToIgnore.Contains(xid);

@@ -3,7 +3,8 @@ namespace DraSdk.KubeletPlugin;
 /// <summary>
 /// Settings of a DRA driver's kubelet plugin. Bound, in increasing precedence, from the conventional
 /// environment variables (<c>DRIVER_NAME</c>, <c>NODE_NAME</c>, <c>KUBECONFIG</c>, <c>KUBELET_REGISTRAR_DIRECTORY_PATH</c>,
-/// <c>KUBELET_PLUGINS_DIRECTORY_PATH</c>, <c>CDI_ROOT</c>, <c>POD_UID</c>), the <c>DraDriver</c> configuration section,
+/// <c>KUBELET_PLUGINS_DIRECTORY_PATH</c>, <c>CDI_ROOT</c>, <c>POD_UID</c>, <c>HEALTH_PORT</c>, <c>METRICS_PORT</c>,
+/// <c>HTTP_BIND_ADDRESS</c>: <see cref="DraDriverSettings"/>), the <c>DraDriver</c> configuration section,
 /// and the delegate given to <c>AddDraDriver</c>.
 /// </summary>
 public sealed class DraDriverOptions
@@ -72,6 +73,26 @@ public sealed class DraDriverOptions
 
     /// <summary>How long shutdown waits for calls in flight before closing the sockets. Default: 5 seconds.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The TCP port (<c>HEALTH_PORT</c>) of the HTTP probes: <c>/livez</c> answers 200 while the driver serves its kubelet
+    /// sockets (an API server outage does not fail it), <c>/readyz</c> 200 while the kubelet has the driver registered
+    /// and every health check tagged <c>ready</c> passes, else 503. Null (the default): no probe port. 0: any free port.
+    /// </summary>
+    public int? HealthPort { get; set; }
+
+    /// <summary>
+    /// The TCP port (<c>METRICS_PORT</c>) of <c>/metrics</c>: the SDK's meters (and every meter named <c>DraSdk.*</c> or in
+    /// <see cref="MetricsMeterNames"/>) in the Prometheus text format. Null (the default): no metrics port. It may be the
+    /// same as <see cref="HealthPort"/>; 0: any free port.
+    /// </summary>
+    public int? MetricsPort { get; set; }
+
+    /// <summary>More meters (exact names) that <c>/metrics</c> exports, besides the SDK's <c>DraSdk.*</c>.</summary>
+    public IList<string> MetricsMeterNames { get; } = [];
+
+    /// <summary>The IP address the probe and metrics ports listen on (<c>HTTP_BIND_ADDRESS</c>); null: all interfaces.</summary>
+    public string? HttpBindAddress { get; set; }
 
     /// <summary>The effective plugin data directory.</summary>
     public string EffectivePluginDataDirectoryPath =>

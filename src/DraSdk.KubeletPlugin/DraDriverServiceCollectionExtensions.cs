@@ -56,6 +56,19 @@ public static class DraDriverServiceCollectionExtensions
         services.TryAddSingleton<CallSerializer>();
         services.TryAddSingleton<NodeRequestHandler>();
         services.AddHostedService<KubeletPluginServer>();
+
+        // Probes (HEALTH_PORT) and metrics (METRICS_PORT): each served only when its port is set.
+        services.TryAddSingleton<PluginServingState>();
+        if (!services.Any(d => d.ServiceType == typeof(KubeletSocketsHealthCheck)))
+        {
+            services.AddSingleton<KubeletSocketsHealthCheck>();
+            services.AddSingleton<KubeletRegistrationHealthCheck>();
+            services.AddHealthChecks()
+                .AddCheck<KubeletSocketsHealthCheck>(KubeletSocketsHealthCheck.Name, tags: [HttpEndpointsServer.LiveTag])
+                .AddCheck<KubeletRegistrationHealthCheck>(KubeletRegistrationHealthCheck.Name);
+            services.AddHostedService<HttpEndpointsServer>();
+        }
+
         return new DraDriverBuilder(services);
     }
 

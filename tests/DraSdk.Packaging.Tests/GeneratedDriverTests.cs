@@ -44,14 +44,18 @@ public sealed class GeneratedDriverTests(TemplateWorkspace workspace)
                 NodeName = "node-a",
             };
             options.Environment["NUM_DEVICES"] = "3";
+            int healthPort = DriverCommandLineChecks.FreePort();
+            options.Environment["HEALTH_PORT"] = healthPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
             await using DriverProcess driver = DriverProcess.Start(options);
             await using var kubelet = new FakeKubelet(driver.RegistrarDirectoryPath);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(30));
 
-            // Registers with the kubelet, then publishes its devices.
+            // Registers with the kubelet (then its readiness probe answers 200), then publishes its devices.
             KubeletPluginConnection plugin = await kubelet.WaitForDriverAsync(TemplateWorkspace.DriverName, timeout.Token);
             Assert.Contains("v1.DRAPlugin", plugin.SupportedVersions);
+            await DriverCommandLineChecks.WaitForStatusAsync(healthPort, "/readyz", System.Net.HttpStatusCode.OK, timeout.Token, () => driver.Output);
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await DriverCommandLineChecks.GetAsync(healthPort, "/livez", timeout.Token)).Status);
             V1ResourceSlice slice = await WaitForSliceAsync(client, timeout.Token);
             Assert.Equal(["fpga-0", "fpga-1", "fpga-2"], slice.Spec.Devices.Select(d => d.Name));
 
@@ -78,6 +82,63 @@ public sealed class GeneratedDriverTests(TemplateWorkspace workspace)
             Assert.Equal(0, await driver.WaitForExitAsync(TimeSpan.FromSeconds(15)));
             Assert.False(File.Exists(plugin.Endpoint), driver.Output);
             Assert.False(File.Exists(plugin.RegistrationSocketPath), driver.Output);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task The_driver_process_has_the_SDKs_command_line_and_one_line_errors()
+    {
+        await DriverCommandLineChecks.AssertRefusesToStartWithoutEnvironmentAsync(DriverAssembly, "acme-fpgadriver");
+        await DriverCommandLineChecks.AssertCommandLineAsync(
+            DriverAssembly,
+            "acme-fpgadriver",
+            ["NODE_NAME", "KUBECONFIG", "KUBELET_REGISTRAR_DIRECTORY_PATH", "KUBELET_PLUGINS_DIRECTORY_PATH", "CDI_ROOT", "POD_UID", "HEALTH_PORT", "METRICS_PORT", "HTTP_BIND_ADDRESS", "NUM_DEVICES"],
+            ["demo"]);
+        (int exit, string output, string error) = await DriverCommandLineChecks.RunAsync(DriverAssembly, new Dictionary<string, string> { ["NODE_NAME"] = "node-a", ["NUM_DEVICES"] = "lots" });
+        Assert.Equal((1, string.Empty, "acme-fpgadriver: NUM_DEVICES must be a whole number from 0 up, not 'lots'.\n"), (exit, output, error));
+    }
+
+    [Fact]
+    public async Task The_driver_process_publishes_three_hundred_devices_in_several_slices()
+    {
+        string root = Path.Combine("/tmp", "dra-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(root);
+        try
+        {
+            await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(Ct);
+            IKubernetes client = api.CreateClient();
+            await client.CoreV1.CreateNodeAsync(new V1Node { ApiVersion = "v1", Kind = "Node", Metadata = new V1ObjectMeta { Name = "node-a" } }, cancellationToken: Ct);
+            var options = new DriverProcessOptions
+            {
+                Command = DriverAssembly,
+                RootDirectory = root,
+                Kubeconfig = api.WriteKubeconfig(Path.Combine(root, "kubeconfig")),
+                NodeName = "node-a",
+            };
+            options.Environment["NUM_DEVICES"] = "300";
+            await using DriverProcess driver = DriverProcess.Start(options);
+            await using var kubelet = new FakeKubelet(driver.RegistrarDirectoryPath);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(30));
+            await kubelet.WaitForDriverAsync(TemplateWorkspace.DriverName, timeout.Token);
+
+            while (true)
+            {
+                List<V1ResourceSlice> slices = [.. (await client.ResourceV1.ListResourceSliceAsync(cancellationToken: timeout.Token)).Items];
+                string[] names = [.. slices.SelectMany(s => s.Spec.Devices ?? []).Select(d => d.Name).Order(StringComparer.Ordinal)];
+                if (names.Length == 300 && slices.All(s => s.Spec.Pool.ResourceSliceCount == slices.Count))
+                {
+                    Assert.True(slices.Count >= 3, $"{slices.Count} slices");
+                    Assert.Equal(Enumerable.Range(0, 300).Select(i => $"fpga-{i}").Order(StringComparer.Ordinal), names);
+                    break;
+                }
+
+                await Task.Delay(100, timeout.Token);
+            }
         }
         finally
         {

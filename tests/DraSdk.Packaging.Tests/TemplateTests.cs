@@ -129,7 +129,7 @@ public sealed class TemplateTests(TemplateWorkspace workspace)
     [InlineData("--driver-name", "-fpga.acme.com", "--driver-name must be a lowercase DNS subdomain")]
     [InlineData("--driver-name", "fpga..acme.com", "--driver-name must be a lowercase DNS subdomain")]
     [InlineData("--device-kind", "FPGA", "--device-kind must be a lowercase DNS label")]
-    [InlineData("--device-count", "500", "--device-count must be a number from 0 to 128")]
+    [InlineData("--device-count", "10001", "--device-count must be a number from 0 to 10000")]
     [InlineData("--cdi-vendor", "bad!vendor", "--cdi-vendor must be letters, digits")]
     [InlineData("--cdi-class", "a.b", "--cdi-class must be letters, digits")]
     public async Task A_parameter_the_driver_could_not_use_generates_nothing_and_says_why(string option, string value, string message)

@@ -9,7 +9,7 @@ public sealed class DemoTests
     {
         using var output = new StringWriter();
 
-        int exitCode = await DemoRunner.RunAsync([], output).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        int exitCode = await DemoRunner.RunAsync(verbose: false, output).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
 
         string text = output.ToString();
         Assert.True(exitCode == 0, text);

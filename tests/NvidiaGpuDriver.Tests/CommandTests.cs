@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DraSdk.KubeletPlugin;
 using k8s;
 using k8s.Models;
 using NvidiaGpuDriver.Commands;
@@ -12,7 +13,7 @@ public sealed class CommandTests
     [Fact]
     public void Discover_prints_the_ResourceSlice_as_YAML_that_parses_as_a_ResourceSlice()
     {
-        (int rc, string output, string error) = Run(DiscoverCommand.Run, "--source", "replay:" + Fixtures.Shared(Fixtures.Mig), "--node", "gpu-node-1");
+        (int rc, string output, string error) = Run("discover", "--source", "replay:" + Fixtures.Shared(Fixtures.Mig), "--node", "gpu-node-1");
 
         Assert.True(rc == 0, error);
         V1ResourceSlice slice = KubernetesYaml.Deserialize<V1ResourceSlice>(output);
@@ -25,11 +26,11 @@ public sealed class CommandTests
     [Fact]
     public void Discover_as_JSON_and_as_nvidia_smi_CSV()
     {
-        (int rc, string json, _) = Run(DiscoverCommand.Run, "-o", "json", "--source", "replay:" + Fixtures.Shared(Fixtures.RealH100));
+        (int rc, string json, _) = Run("discover", "-o", "json", "--source", "replay:" + Fixtures.Shared(Fixtures.RealH100));
         Assert.Equal(0, rc);
         Assert.Equal("81559Mi", (string?)JsonNode.Parse(json)!["spec"]!["devices"]![0]!["capacity"]!["memory"]!["value"]);
 
-        (rc, string csv, _) = Run(DiscoverCommand.Run, "-o", "nvidia-smi", "--source", "replay:" + Fixtures.Shared(Fixtures.RealH100));
+        (rc, string csv, _) = Run("discover", "-o", "nvidia-smi", "--source", "replay:" + Fixtures.Shared(Fixtures.RealH100));
         Assert.Equal(0, rc);
         // Exactly the lines of nvidia-smi-misc.txt's CSV query (less its serial column) on the machine captured.
         Assert.Contains("0, GPU-8272c72e-3ba8-6fe5-e94c-756c25c6a98e, NVIDIA H100 80GB HBM3, 81559 MiB, 00000000:00:06.0, 580.159.04, 9.0, Disabled\n", csv, StringComparison.Ordinal);
@@ -44,7 +45,7 @@ public sealed class CommandTests
         using var root = new TempRoot();
         string path = root.File("bad.json", content);
 
-        (int rc, string output, string error) = Run(DiscoverCommand.Run, "--source", "replay:" + path);
+        (int rc, string output, string error) = Run("discover", "--source", "replay:" + path);
 
         Assert.Equal(1, rc);
         Assert.Equal(string.Empty, output);
@@ -58,7 +59,7 @@ public sealed class CommandTests
         Environment.SetEnvironmentVariable("NVIDIA_DRIVER_ROOT", root.Path);
         try
         {
-            (int rc, _, string error) = Run(DiscoverCommand.Run, "--source", "nvml");
+            (int rc, _, string error) = Run("discover", "--source", "nvml");
             Assert.Equal(1, rc);
             Assert.Contains("NVML is not available", error, StringComparison.Ordinal);
         }
@@ -71,9 +72,9 @@ public sealed class CommandTests
     [Fact]
     public void Bad_arguments_are_refused()
     {
-        Assert.Equal(2, Run(DiscoverCommand.Run, "-o", "xml").Rc);
-        Assert.Equal(2, Run(DiscoverCommand.Run, "--frobnicate", "1").Rc);
-        Assert.Equal(1, Run(DiscoverCommand.Run, "--source", "magic").Rc);
+        Assert.Equal(2, Run("discover", "-o", "xml").Rc);
+        Assert.Equal(2, Run("discover", "--frobnicate", "1").Rc);
+        Assert.Equal(1, Run("discover", "--source", "magic").Rc);
     }
 
     [Fact]
@@ -82,12 +83,12 @@ public sealed class CommandTests
         using var root = new TempRoot();
         string target = Path.Combine(root.Path, "captured.json");
 
-        (int rc, _, string error) = Run(CaptureCommand.Run, "--source", "replay:" + Fixtures.Shared(Fixtures.Dgx), "-o", target);
+        (int rc, _, string error) = Run("capture", "--source", "replay:" + Fixtures.Shared(Fixtures.Dgx), "-o", target);
 
         Assert.True(rc == 0, error);
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(File.ReadAllText(Fixtures.Shared(Fixtures.Dgx))), JsonNode.Parse(File.ReadAllText(target))));
-        (int rc2, string a, _) = Run(DiscoverCommand.Run, "--source", "replay:" + target, "--node", "n");
-        (int rc3, string b, _) = Run(DiscoverCommand.Run, "--source", "replay:" + Fixtures.Shared(Fixtures.Dgx), "--node", "n");
+        (int rc2, string a, _) = Run("discover", "--source", "replay:" + target, "--node", "n");
+        (int rc3, string b, _) = Run("discover", "--source", "replay:" + Fixtures.Shared(Fixtures.Dgx), "--node", "n");
         Assert.Equal((0, 0), (rc2, rc3));
         Assert.Equal(b, a);
     }
@@ -97,7 +98,7 @@ public sealed class CommandTests
     {
         using var output = new StringWriter();
 
-        int exitCode = await DemoRunner.RunAsync(["--snapshot", Fixtures.KindSnapshot], output).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        int exitCode = await DemoRunner.RunAsync(verbose: false, Fixtures.KindSnapshot, output).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
 
         string text = output.ToString();
         Assert.True(exitCode == 0, text);
@@ -110,11 +111,14 @@ public sealed class CommandTests
         Assert.Contains("Demo finished: OK", text, StringComparison.Ordinal);
     }
 
-    private static (int Rc, string Output, string Error) Run(Func<string[], TextWriter, TextWriter, int> command, params string[] args)
+    internal static (int Rc, string Output, string Error) Run(params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        int rc = command(args, output, error);
+        DriverCommandLine commandLine = CommandLine.Create();
+        commandLine.Output = output;
+        commandLine.Error = error;
+        int rc = commandLine.RunAsync(args, builder => builder.AddNvidiaGpuDriver()).GetAwaiter().GetResult();
         return (rc, output.ToString(), error.ToString());
     }
 }

@@ -16,10 +16,9 @@ internal static class DemoRunner
 {
     private const string NodeName = "demo-node";
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output)
+    public static async Task<int> RunAsync(bool verbose, TextWriter output)
     {
         var clock = Stopwatch.StartNew();
-        bool verbose = args.Contains("--verbose");
         string root = LocalNode.NewRootDirectory();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         CancellationToken ct = timeout.Token;

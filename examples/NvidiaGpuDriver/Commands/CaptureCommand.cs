@@ -1,3 +1,4 @@
+using DraSdk.KubeletPlugin;
 using NvidiaGpuDriver.Nvml;
 
 namespace NvidiaGpuDriver.Commands;
@@ -5,24 +6,16 @@ namespace NvidiaGpuDriver.Commands;
 /// <summary><c>capture</c>: NVML's answers on this node as an nvml.json snapshot, for <c>DEVICE_SOURCE=replay:&lt;file&gt;</c>.</summary>
 internal static class CaptureCommand
 {
-    private static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal)
+    public static int Run(DriverCommandArguments args)
     {
-        ["-o"] = "--output", ["--output"] = "--output", ["--source"] = "--source",
-    };
-
-    public static int Run(string[] args, TextWriter output, TextWriter error)
-    {
-        if (CommandLine.Parse(args, Aliases, error) is not { } parsed)
-        {
-            return 2;
-        }
-
+        TextWriter output = args.Output;
+        TextWriter error = args.Error;
         try
         {
-            NvidiaDriverOptions options = CommandLine.Options(parsed);
+            NvidiaDriverOptions options = CommandLine.Options(args);
             using IGpuDeviceSource source = CommandLine.Source(options);
             string json = source.Read().ToJson() + "\n";
-            if (parsed.TryGetValue("--output", out string? path) && path != "-")
+            if (args.Get("--output") is { } path && path != "-")
             {
                 File.WriteAllText(path, json);
                 error.WriteLine($"capture: wrote {path} from {source.Description}");

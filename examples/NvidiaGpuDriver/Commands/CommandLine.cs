@@ -1,64 +1,45 @@
+using DraSdk.KubeletPlugin;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
+using NvidiaGpuDriver.Demo;
 using NvidiaGpuDriver.Nvml;
 
 namespace NvidiaGpuDriver.Commands;
 
 internal static class CommandLine
 {
-    public const string Usage = """
-        nvidia-gpu-driver: the gpu.nvidia.com DRA driver (DraSdk reference driver)
+    private static readonly DriverOption SourceOption = new("--source", "nvml or replay:<file> (overrides DEVICE_SOURCE)") { ValueName = "SOURCE" };
 
-        usage:
-          nvidia-gpu-driver                       run the kubelet plugin (settings from the environment)
-          nvidia-gpu-driver discover [-o yaml|json|nvidia-smi] [--source nvml|replay:<file>] [--node <name>]
-                                                  print the ResourceSlice this node would publish; no cluster needed
-          nvidia-gpu-driver capture [-o <file>] [--source nvml|replay:<file>]
-                                                  write NVML's answers as an nvml.json snapshot (for DEVICE_SOURCE=replay:<file>)
-          nvidia-gpu-driver demo [--verbose] [--snapshot <file>]
-                                                  in-process demo: API server, fake kubelet, the driver in replay mode
-
-        environment: DEVICE_SOURCE (nvml | replay:<file>), NVIDIA_DRIVER_ROOT (/), CONTAINER_DRIVER_ROOT, DEV_ROOT (/),
-          SYSFS_ROOT (/sys), PROC_ROOT (/proc), NODE_NAME, KUBECONFIG, KUBELET_REGISTRAR_DIRECTORY_PATH,
-          KUBELET_PLUGINS_DIRECTORY_PATH, CDI_ROOT, MPS_ROOT, ADDITIONAL_XIDS_TO_IGNORE, Logging__LogLevel__Default
-        """;
-
-    /// <summary>Parses <c>--name value</c> / <c>-n value</c> pairs; returns null (and writes why) on anything else.</summary>
-    public static Dictionary<string, string>? Parse(string[] args, IReadOnlyDictionary<string, string> aliases, TextWriter error)
-    {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (int i = 0; i < args.Length; i++)
-        {
-            string name = aliases.TryGetValue(args[i], out string? canonical) ? canonical : args[i];
-            if (!aliases.Values.Contains(name) || i + 1 >= args.Length)
-            {
-                error.WriteLine($"unknown or incomplete argument '{args[i]}'\n\n{Usage}");
-                return null;
-            }
-
-            result[name] = args[++i];
-        }
-
-        return result;
-    }
+    /// <summary>The driver's commands and settings: <c>run</c> (the kubelet plugin), <c>discover</c>, <c>capture</c>, <c>demo</c>.</summary>
+    public static DriverCommandLine Create() => new DriverCommandLine("nvidia-gpu-driver", $"the {NvidiaDriverOptions.DriverName} DRA driver (DraSdk reference driver)")
+        .AddSetting(NvidiaDriverOptions.Settings)
+        .AddCommand(new DriverCommand("discover", "print the ResourceSlice this node would publish; no cluster needed", (a, _) => Task.FromResult(DiscoverCommand.Run(a)))
+            .AddOption(new DriverOption("--output", "the format") { ShortName = "-o", ValueName = "FORMAT", AllowedValues = ["yaml", "json", "nvidia-smi"], DefaultValue = "yaml" })
+            .AddOption(SourceOption)
+            .AddOption(new DriverOption("--node", "the node name in the slice") { ValueName = "NAME", DefaultValue = "NODE_NAME, else this machine's host name" })
+            .AddSetting(NvidiaDriverOptions.Settings)
+            .AddSetting(DraDriverSettings.NodeName))
+        .AddCommand(new DriverCommand("capture", "write NVML's answers as an nvml.json snapshot (for DEVICE_SOURCE=replay:<file>)", (a, _) => Task.FromResult(CaptureCommand.Run(a)))
+            .AddOption(new DriverOption("--output", "the file to write; - for standard output") { ShortName = "-o", ValueName = "FILE", DefaultValue = "-" })
+            .AddOption(SourceOption)
+            .AddSetting(NvidiaDriverOptions.Settings))
+        .AddCommand(new DriverCommand("demo", "in-process demo: API server, fake kubelet, the driver in replay mode",
+                (a, _) => DemoRunner.RunAsync(a.Has("--verbose"), a.Get("--snapshot") is { } file ? Path.GetFullPath(file) : DemoRunner.DefaultSnapshot, a.Output))
+            .AddFlag("--verbose", "show the driver's log")
+            .AddOption(new DriverOption("--snapshot", "the nvml.json snapshot to replay") { ValueName = "FILE", DefaultValue = "the kind node's snapshot" }));
 
     /// <summary>The driver's settings from the environment, with <c>--source</c> and <c>--node</c> on top.</summary>
-    public static NvidiaDriverOptions Options(Dictionary<string, string> parsed)
+    public static NvidiaDriverOptions Options(DriverCommandArguments args)
     {
-        IConfiguration config = new ConfigurationBuilder().AddEnvironmentVariables().Build();
         var options = new NvidiaDriverOptions();
-        options.Bind(config);
-        if (parsed.TryGetValue("--source", out string? source))
+        options.Bind(args.Configuration);
+        if (args.Get("--source") is { } source)
         {
             options.DeviceSource = source;
         }
 
-        if (parsed.TryGetValue("--node", out string? node))
-        {
-            options.NodeName = node;
-        }
-
-        return options.Validate() is { } problem ? throw new InvalidOperationException(problem) : options;
+        options.NodeName = args.Get("--node") ?? (options.NodeName.Length > 0 ? options.NodeName : Environment.MachineName.ToLowerInvariant());
+        return options.Validate() is { } problem ? throw new DriverConfigurationException(null, problem) : options;
     }
 
     public static IGpuDeviceSource Source(NvidiaDriverOptions options) => NvidiaDriverHosting.CreateSource(options, NullLoggerFactory.Instance);

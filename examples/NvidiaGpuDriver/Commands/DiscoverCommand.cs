@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DraSdk.KubeletPlugin;
 using k8s;
 using k8s.Models;
 using NvidiaGpuDriver.Discovery;
@@ -18,28 +19,14 @@ internal static class DiscoverCommand
 {
     public const string NvidiaSmiQuery = "index,uuid,name,memory.total,pci.bus_id,driver_version,compute_cap,mig.mode.current";
 
-    private static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal)
+    public static int Run(DriverCommandArguments args)
     {
-        ["-o"] = "--output", ["--output"] = "--output", ["--source"] = "--source", ["--node"] = "--node",
-    };
-
-    public static int Run(string[] args, TextWriter output, TextWriter error)
-    {
-        if (CommandLine.Parse(args, Aliases, error) is not { } parsed)
-        {
-            return 2;
-        }
-
-        string format = parsed.GetValueOrDefault("--output", "yaml");
-        if (format is not ("yaml" or "json" or "nvidia-smi"))
-        {
-            error.WriteLine($"-o must be yaml, json or nvidia-smi, not '{format}'");
-            return 2;
-        }
-
+        string format = args.Get("--output", "yaml")!;
+        TextWriter output = args.Output;
+        TextWriter error = args.Error;
         try
         {
-            NvidiaDriverOptions options = CommandLine.Options(parsed);
+            NvidiaDriverOptions options = CommandLine.Options(args);
             using IGpuDeviceSource source = CommandLine.Source(options);
             NvmlSnapshot snapshot = source.Read();
             DiscoveryResult result = DeviceDiscovery.Discover(snapshot, options.SysfsRoot);

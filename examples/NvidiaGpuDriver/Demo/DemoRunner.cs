@@ -23,12 +23,9 @@ internal static class DemoRunner
 
     public static string DefaultSnapshot => Path.Combine(AppContext.BaseDirectory, "snapshots", "kind-node.json");
 
-    public static async Task<int> RunAsync(string[] args, TextWriter output)
+    public static async Task<int> RunAsync(bool verbose, string snapshot, TextWriter output)
     {
         var clock = Stopwatch.StartNew();
-        bool verbose = args.Contains("--verbose");
-        int snapshotIndex = Array.IndexOf(args, "--snapshot");
-        string snapshot = snapshotIndex >= 0 && snapshotIndex + 1 < args.Length ? Path.GetFullPath(args[snapshotIndex + 1]) : DefaultSnapshot;
         string root = LocalNode.NewRootDirectory();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         CancellationToken ct = timeout.Token;

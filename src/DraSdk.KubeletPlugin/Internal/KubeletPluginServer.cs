@@ -22,7 +22,8 @@ internal sealed class KubeletPluginServer(
     IOptions<DraDriverOptions> options,
     DriverErrorReporter errors,
     ILoggerFactory loggerFactory,
-    TimeProvider timeProvider) : IHostedService, IAsyncDisposable
+    TimeProvider timeProvider,
+    PluginServingState servingState) : IHostedService, IAsyncDisposable
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<KubeletPluginServer>();
     private WebApplication? _draServer;
@@ -106,6 +107,7 @@ internal sealed class KubeletPluginServer(
         }, app => app.MapGrpcService<RegistrationService>());
         await StartServerAsync(_registrationServer, RegistrationSocketPath, "registration socket", cancellationToken).ConfigureAwait(false);
         Log.ServingRegistration(_logger, o.DriverName, RegistrationSocketPath);
+        servingState.Started(DraSocketPath, RegistrationSocketPath);
 
         _watchdogStop = new CancellationTokenSource();
         _watchdog = Task.WhenAll(
@@ -115,6 +117,7 @@ internal sealed class KubeletPluginServer(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        servingState.Stopped();
         if (_watchdogStop is not null)
         {
             await _watchdogStop.CancelAsync().ConfigureAwait(false);
@@ -301,7 +304,7 @@ internal sealed class KubeletPluginServer(
     }
 
     /// <summary>A lifetime that leaves signals to the driver's own host.</summary>
-    private sealed class PassiveLifetime : IHostLifetime
+    internal sealed class PassiveLifetime : IHostLifetime
     {
         public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

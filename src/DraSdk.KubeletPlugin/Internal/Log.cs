@@ -75,4 +75,7 @@ internal static partial class Log
 
     [LoggerMessage(50, LogLevel.Warning, "Health source failed; the kubelet's stream is closed and the kubelet reconnects")]
     public static partial void HealthSourceFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(60, LogLevel.Information, "Serving {Paths} on {Addresses}")]
+    public static partial void ServingProbes(ILogger logger, string addresses, string paths);
 }

@@ -2,7 +2,6 @@ using Acme.DeviceDriver.Devices;
 using Acme.DeviceDriver.Driver;
 using DraSdk.KubeletPlugin;
 using DraSdk.ResourceSlices;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -13,19 +12,12 @@ internal static class DriverHosting
 {
     public static IHostApplicationBuilder AddDeviceDriver(this IHostApplicationBuilder builder, Action<DraDriverOptions>? configure = null)
     {
-        IConfiguration config = builder.Configuration;
-        var info = new DriverInfo();
-        if (config["NODE_NAME"] is { Length: > 0 } node)
+        // The settings (a bad value is one line on stderr and exit code 1; `--help` lists them with their defaults).
+        var info = new DriverInfo
         {
-            info.NodeName = node;
-        }
-
-        if (config["NUM_DEVICES"] is { Length: > 0 } count)
-        {
-            info.DeviceCount = int.TryParse(count, out int n) && n is >= 0 and <= 128
-                ? n
-                : throw new InvalidOperationException($"NUM_DEVICES must be a number from 0 to 128, not '{count}'.");
-        }
+            NodeName = DraDriverSettings.NodeName.Read(builder.Configuration) ?? string.Empty,
+            DeviceCount = DriverInfo.DeviceCountSetting.Read(builder.Configuration),
+        };
 
         IServiceCollection services = builder.Services;
         services.AddSingleton(info);
@@ -37,7 +29,6 @@ internal static class DriverHosting
         services.AddCdiDriver<NodeDriver>(DriverInfo.CdiKind, o =>
             {
                 o.DriverName = DriverInfo.DriverName;
-                o.NodeName ??= info.NodeName;
                 configure?.Invoke(o);
             })
             .AddNodeDevices();

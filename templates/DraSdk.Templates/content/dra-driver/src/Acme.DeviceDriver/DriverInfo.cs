@@ -1,3 +1,5 @@
+using DraSdk.KubeletPlugin;
+
 namespace Acme.DeviceDriver;
 
 /// <summary>The driver's fixed names and its settings from the environment (<c>NODE_NAME</c>, <c>NUM_DEVICES</c>).</summary>
@@ -27,7 +29,12 @@ internal sealed class DriverInfo
 
     public const int DefaultDeviceCount = DEFAULT_DEVICE_COUNT;
 
-    public string NodeName { get; set; } = Environment.MachineName.ToLowerInvariant();
+    /// <summary><c>NUM_DEVICES</c>: how many fake devices; the SDK splits a large pool into several ResourceSlices.</summary>
+    public static readonly DriverSetting<int> DeviceCountSetting =
+        DriverSetting.Number("NUM_DEVICES", DefaultDeviceCount, "How many fake devices the driver publishes (any number: a large pool spans several ResourceSlices).");
+
+    /// <summary>The node (<c>NODE_NAME</c>, which the SDK requires); empty until set.</summary>
+    public string NodeName { get; set; } = string.Empty;
 
     public int DeviceCount { get; set; } = DefaultDeviceCount;
 }

@@ -16,7 +16,7 @@ namespace Acme.DeviceDriver.Local;
 /// </summary>
 internal static class LocalDemo
 {
-    public static async Task<int> RunAsync(string[] args, TextWriter output)
+    public static async Task<int> RunAsync(bool verbose, TextWriter output)
     {
         var clock = Stopwatch.StartNew();
         void Step(string text) => output.WriteLine($"[{clock.Elapsed.TotalSeconds,5:F2}s] {text}");
@@ -27,7 +27,7 @@ internal static class LocalDemo
         {
             await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(ct);
             Step($"In-memory Kubernetes API server on {api.BaseAddress}");
-            LogLevel level = args.Contains("--verbose") ? LogLevel.Debug : LogLevel.Warning;
+            LogLevel level = verbose ? LogLevel.Debug : LogLevel.Warning;
             await using LocalNode node = await LocalNode.StartAsync(new LocalNodeOptions
             {
                 ApiServer = api,
