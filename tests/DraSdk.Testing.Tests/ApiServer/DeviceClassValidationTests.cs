@@ -105,4 +105,24 @@ public sealed class DeviceClassValidationTests
         big["spec"]!["config"]![0]!["opaque"]!["parameters"] = new JsonObject { ["blob"] = new string('x', 10 * 1024) };
         await ExpectInvalidAsync(raw.CreateAsync(Classes, big), Kind, "big", ("FieldValueTooLong", "spec.config[0].opaque.parameters"));
     }
+
+    [Fact]
+    public async Task Selectors_compile_in_the_environment_of_the_servers_feature_gates()
+    {
+        var withMultiAllocation = Merge(Valid(), "{'spec': {'selectors': [ {'cel': {'expression': 'device.allowMultipleAllocations'}} ]}}");
+
+        // DRAConsumableCapacity is on by default: the field is declared.
+        await using (var raw = await StartAsync())
+        {
+            await raw.CreateOkAsync(Classes, withMultiAllocation);
+        }
+
+        // With the gate off, the server's CEL environment does not declare it.
+        var options = new InMemoryApiServerOptions();
+        options.DisabledFeatureGates.Add("DRAConsumableCapacity");
+        await using (var raw = await StartAsync(options))
+        {
+            await ExpectInvalidAsync(raw.CreateAsync(Classes, withMultiAllocation), Kind, "gpu.example.com", ("FieldValueInvalid", "spec.selectors[0].cel.expression"));
+        }
+    }
 }

@@ -179,4 +179,15 @@ public sealed class ResourceClaimValidationTests
             raw.CreateAsync(Claims, Merge(Valid(), "{'metadata': {'labels': {'-bad': 'x'}, 'annotations': {'Example.com/ok': 'upper case prefix is fine', '/empty': ''}}}")),
             Kind, "c", ("FieldValueInvalid", "metadata.labels"), ("FieldValueInvalid", "metadata.annotations"));
     }
+
+    [Fact]
+    public async Task Without_DRAConsumableCapacity_a_constraint_needs_matchAttribute()
+    {
+        var options = new InMemoryApiServerOptions();
+        options.DisabledFeatureGates.Add("DRAConsumableCapacity");
+        await using var raw = await StartAsync(options);
+
+        var causes = await ExpectInvalidAsync(raw.CreateAsync(Claims, Merge(Valid(), "{'spec': {'devices': {'constraints': [{'requests': ['gpu']}]}}}")), Kind, "c", ("FieldValueRequired", "spec.devices.constraints[0].matchAttribute"));
+        Assert.DoesNotContain(causes, c => c.Field == "spec.devices.constraints[0]");
+    }
 }
