@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace DraSdk.Testing;
 
@@ -545,6 +546,6 @@ internal static partial class BuiltInValidation
         }
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
-    private static partial System.Text.RegularExpressions.Regex CIdentifierFormatRegex();
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex CIdentifierFormatRegex();
 }
