@@ -246,4 +246,18 @@ public sealed class ClaimStatusValidationTests
         await raw.CreateOkAsync("api/v1/namespaces", Json("{'metadata': {'name': 'default', 'labels': {'resource.kubernetes.io/admin-access': 'true'}}}"));
         await raw.ReplaceOkAsync(Claims + "/c/status", WithStatus(claim, status));
     }
+
+    [Fact]
+    public async Task A_seeded_claim_with_a_status_is_validated_like_a_status_write()
+    {
+        await using var raw = await StartAsync();
+        var claim = ApiTestSupport.Claim("seeded");
+        claim.Status = CrudTests.Allocated("gpu-0");
+        claim.Status.ReservedFor = [new k8s.Models.V1ResourceClaimConsumerReference { Resource = "pods", Name = "p" }]; // no uid
+
+        Assert.Throws<InvalidOperationException>(() => raw.Api.Seed(claim));
+
+        claim.Status.ReservedFor[0].Uid = "a9e2c6d4-0000-4000-8000-000000000001";
+        Assert.Equal("gpu-0", raw.Api.Seed(claim).Status.Allocation.Devices.Results.Single().Device);
+    }
 }
