@@ -94,7 +94,8 @@ internal static partial class BuiltInValidation
         {
             if (meta?[f] is { } v && !IsZero(v))
             {
-                yield return ApiFieldError.Forbidden("spec.metadata." + f, "cannot be set");
+                // The server names the field after the Go field, lower-cased at the start: uid is "uID".
+                yield return ApiFieldError.Forbidden("spec.metadata." + (f == "uid" ? "uID" : f), "cannot be set");
             }
         }
 
@@ -110,10 +111,10 @@ internal static partial class BuiltInValidation
         }
     }
 
+    /// <summary>Whether a decoded value is Go's zero value (an empty list decodes to a non-nil slice: not zero).</summary>
     private static bool IsZero(JsonNode node) => node switch
     {
-        JsonArray a => a.Count == 0,
-        JsonObject o => o.Count == 0,
+        JsonArray => false,
         JsonValue v when v.TryGetValue<string>(out var s) => s.Length == 0,
         JsonValue v when v.TryGetValue<long>(out var l) => l == 0,
         _ => false,

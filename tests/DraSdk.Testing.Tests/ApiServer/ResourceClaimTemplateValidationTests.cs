@@ -46,6 +46,8 @@ public sealed class ResourceClaimTemplateValidationTests
     [InlineData("{'spec': {'metadata': {'namespace': 'other'}}}", "FieldValueForbidden", "spec.metadata.namespace")]
     [InlineData("{'spec': {'metadata': {'finalizers': ['example.com/keep']}}}", "FieldValueForbidden", "spec.metadata.finalizers")]
     [InlineData("{'spec': {'metadata': {'generateName': 'claim-'}}}", "FieldValueForbidden", "spec.metadata.generateName")]
+    [InlineData("{'spec': {'metadata': {'uid': 'a9e2c6d4-0000-4000-8000-000000000001'}}}", "FieldValueForbidden", "spec.metadata.uID")]
+    [InlineData("{'spec': {'metadata': {'ownerReferences': []}}}", "FieldValueForbidden", "spec.metadata.ownerReferences")]
     // The template's own metadata.
     [InlineData("{'metadata': {'labels': {'bad key': 'x'}}}", "FieldValueInvalid", "metadata.labels")]
     public async Task An_invalid_template_is_rejected_at_the_servers_field_path(string patch, string reason, string field)
