@@ -90,6 +90,8 @@ public sealed class PipelineTests : IAsyncLifetime
         await using LocalNode node = await StartAsync();
         Resourcev1ResourceClaim first = await node.CreateClaimAllocatedToAsync("first", "dev-1", Ct);
         Resourcev1ResourceClaim second = await node.CreateClaimAllocatedToAsync("second", "dev-1", Ct);
+        // An allocation with admin access needs the namespace label, as on a real cluster.
+        await node.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "default", Labels = new Dictionary<string, string> { ["resource.kubernetes.io/admin-access"] = "true" } } }, cancellationToken: Ct);
         Resourcev1ResourceClaim monitor = await AllocateAsync(node, "monitor", "dev-1", r => r.AdminAccess = true);
         Resourcev1ResourceClaim shared = await AllocateAsync(node, "shared", "dev-1", r => r.ShareID = "5f2c4b1e-0000-4000-8000-000000000001");
 

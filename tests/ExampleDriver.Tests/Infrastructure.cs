@@ -28,6 +28,20 @@ internal sealed class TempRoot : IDisposable
 
 internal static class Claims
 {
+    /// <summary>Labels a namespace (creating it when missing) so that its claims may ask for admin access, as a cluster requires.</summary>
+    public static async Task AllowAdminAccessAsync(IKubernetes client, string ns)
+    {
+        var labels = new Dictionary<string, string> { ["resource.kubernetes.io/admin-access"] = "true" };
+        try
+        {
+            await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns, Labels = labels } });
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+            await client.CoreV1.PatchNamespaceAsync(new V1Patch(new { metadata = new { labels } }, V1Patch.PatchType.MergePatch), ns);
+        }
+    }
+
     /// <summary>Creates a claim and allocates the given GPUs of node-a to it, as the scheduler would.</summary>
     public static async Task<Resourcev1ResourceClaim> CreateAllocatedAsync(
         IKubernetes client, string name, string device, string? configJson = null, bool adminAccess = false, string pool = "node-a")
@@ -39,6 +53,11 @@ internal static class Claims
             Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default" },
             Spec = new V1ResourceClaimSpec { Devices = new V1DeviceClaim { Requests = [new V1DeviceRequest { Name = "gpu", Exactly = new V1ExactDeviceRequest { DeviceClassName = "gpu.example.com", AdminAccess = adminAccess ? true : null } }] } },
         };
+        if (adminAccess)
+        {
+            await AllowAdminAccessAsync(client, "default");
+        }
+
         Resourcev1ResourceClaim created = await client.ResourceV1.CreateNamespacedResourceClaimAsync(claim, "default");
         created.Status = new V1ResourceClaimStatus
         {

@@ -82,6 +82,20 @@ internal static class Fixtures
 
 internal static class Claims
 {
+    /// <summary>Labels a namespace (creating it when missing) so that its claims may ask for admin access, as a cluster requires.</summary>
+    public static async Task AllowAdminAccessAsync(IKubernetes client, string ns)
+    {
+        var labels = new Dictionary<string, string> { ["resource.kubernetes.io/admin-access"] = "true" };
+        try
+        {
+            await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns, Labels = labels } });
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+            await client.CoreV1.PatchNamespaceAsync(new V1Patch(new { metadata = new { labels } }, V1Patch.PatchType.MergePatch), ns);
+        }
+    }
+
     public const string Driver = "gpu.nvidia.com";
 
     /// <summary>Creates a claim and allocates the given devices of node-a to it (one request per device: gpu0, gpu1...), as the scheduler would.</summary>
@@ -102,6 +116,11 @@ internal static class Claims
                 },
             },
         };
+        if (adminAccess)
+        {
+            await AllowAdminAccessAsync(client, "default");
+        }
+
         Resourcev1ResourceClaim created = await client.ResourceV1.CreateNamespacedResourceClaimAsync(claim, "default");
         created.Status = new V1ResourceClaimStatus
         {

@@ -19,13 +19,20 @@ internal static partial class BuiltInValidation
     private const string NodeSelection = "exactly one of `nodeName`, `nodeSelector`, `allNodes`, `perDeviceNodeSelection` is required";
 
     /// <summary>The built-in validator for a resource, if there is one.</summary>
-    public static JsonValidator? For(ApiResourceType resource) => (resource.Group, resource.Plural) switch
+    /// <param name="resource">The resource.</param>
+    /// <param name="context">The namespaces and disabled gates some rules depend on; none when null.</param>
+    public static JsonValidator? For(ApiResourceType resource, ValidationContext? context = null)
     {
-        ("resource.k8s.io", "resourceslices") => ResourceSlice,
-        ("resource.k8s.io", "resourceclaims") => ResourceClaim,
-        ("resource.k8s.io", "deviceclasses") => DeviceClass,
-        _ => null,
-    };
+        var c = context ?? ValidationContext.Empty;
+        return (resource.Group, resource.Version, resource.Plural) switch
+        {
+            ("resource.k8s.io", _, "resourceslices") => ResourceSlice,
+            ("resource.k8s.io", "v1", "resourceclaims") => (obj, old) => ResourceClaim(obj, old, c),
+            ("resource.k8s.io", "v1", "resourceclaimtemplates") => (obj, old) => ResourceClaimTemplate(obj, old, c),
+            ("resource.k8s.io", "v1", "deviceclasses") => (obj, old) => DeviceClass(obj, old, c),
+            _ => null,
+        };
+    }
 
     /// <summary>Checks an object name: a DNS label for namespaces, a DNS subdomain otherwise.</summary>
     public static IEnumerable<ApiFieldError> ObjectName(ApiResourceType resource, string name)
@@ -183,106 +190,6 @@ internal static partial class BuiltInValidation
                 if (!seen.Add(name))
                 {
                     yield return ApiFieldError.Duplicate(field, name);
-                }
-            }
-        }
-    }
-
-    private static IEnumerable<ApiFieldError> ResourceClaim(JsonObject obj, JsonObject? old)
-    {
-        if (old is not null && !JsonNode.DeepEquals(obj["spec"], old["spec"]))
-        {
-            yield return new ApiFieldError("FieldValueInvalid", "spec", "Invalid value: \"object\": field is immutable");
-        }
-
-        if (obj["spec"]?["devices"]?["requests"] is JsonArray requests)
-        {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            for (var i = 0; i < requests.Count; i++)
-            {
-                var path = Index("spec.devices.requests", i);
-                var request = requests[i] as JsonObject;
-                if (Str(request?["name"]) is not { Length: > 0 } name)
-                {
-                    yield return ApiFieldError.Required(path + ".name");
-                }
-                else
-                {
-                    foreach (var e in DnsLabel(path + ".name", name))
-                    {
-                        yield return e;
-                    }
-
-                    if (!seen.Add(name))
-                    {
-                        yield return ApiFieldError.Duplicate(path + ".name", name);
-                    }
-                }
-
-                var exactly = request?["exactly"] is JsonObject;
-                var firstAvailable = request?["firstAvailable"] is JsonArray;
-                if (exactly == firstAvailable)
-                {
-                    yield return exactly
-                        ? ApiFieldError.Invalid(path, "{`exactly`, `firstAvailable`}", "exactly one of `exactly` or `firstAvailable` is required, but multiple fields are set")
-                        : ApiFieldError.Required(path, "exactly one of `exactly` or `firstAvailable` is required");
-                }
-                else if (exactly && Str(request!["exactly"]!["deviceClassName"]) is not { Length: > 0 })
-                {
-                    yield return ApiFieldError.Required(path + ".exactly.deviceClassName");
-                }
-            }
-        }
-
-        // status.devices may only describe allocated devices.
-        if (obj["status"]?["devices"] is JsonArray statusDevices)
-        {
-            var allocated = new HashSet<string>(StringComparer.Ordinal);
-            if (obj["status"]?["allocation"]?["devices"]?["results"] is JsonArray results)
-            {
-                foreach (var r in results)
-                {
-                    allocated.Add($"{Str(r?["driver"])}/{Str(r?["pool"])}/{Str(r?["device"])}");
-                }
-            }
-
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            for (var i = 0; i < statusDevices.Count; i++)
-            {
-                var d = statusDevices[i];
-                var id = $"{Str(d?["driver"])}/{Str(d?["pool"])}/{Str(d?["device"])}";
-                if (!allocated.Contains(id))
-                {
-                    yield return ApiFieldError.Invalid(Index("status.devices", i), id, "must be an allocated device in the claim");
-                }
-                else if (!seen.Add(id))
-                {
-                    yield return ApiFieldError.Duplicate(Index("status.devices", i), id);
-                }
-            }
-        }
-    }
-
-    private static IEnumerable<ApiFieldError> DeviceClass(JsonObject obj, JsonObject? old)
-    {
-        if (obj["spec"]?["selectors"] is JsonArray selectors)
-        {
-            for (var i = 0; i < selectors.Count; i++)
-            {
-                if (Str(selectors[i]?["cel"]?["expression"]) is not { Length: > 0 })
-                {
-                    yield return ApiFieldError.Required(Index("spec.selectors", i) + ".cel.expression");
-                }
-            }
-        }
-
-        if (obj["spec"]?["config"] is JsonArray configs)
-        {
-            for (var i = 0; i < configs.Count; i++)
-            {
-                if (configs[i]?["opaque"] is JsonObject opaque && Str(opaque["driver"]) is not { Length: > 0 })
-                {
-                    yield return ApiFieldError.Required(Index("spec.config", i) + ".opaque.driver");
                 }
             }
         }

@@ -18,7 +18,10 @@ public sealed class InMemoryApiServerOptions
     /// <summary>How many requests <see cref="InMemoryKubernetesApiServer.Requests"/> keeps (the oldest are dropped). Default: 10,000.</summary>
     public int RequestLogLimit { get; init; } = 10_000;
 
-    /// <summary>Whether the built-in structural validation of ResourceSlice, ResourceClaim and DeviceClass runs. Default: true.</summary>
+    /// <summary>
+    /// Whether the built-in validation runs: the real API server's rules for ResourceSlices, DeviceClasses,
+    /// ResourceClaims (spec and status), ResourceClaimTemplates and the admin-access namespace label. Default: true.
+    /// </summary>
     public bool BuiltInValidation { get; init; } = true;
 
     /// <summary>The clock for timestamps, bookmarks and watch timeouts. Default: <see cref="TimeProvider.System"/>.</summary>

@@ -78,7 +78,16 @@ internal sealed class ObjectStore
         foreach (var r in resources)
         {
             _tables[r] = new SortedDictionary<string, StoredObject>(StringComparer.Ordinal);
-            if (builtInValidation && BuiltInValidation.For(r) is { } v)
+        }
+
+        // Validators run under the store lock, so they may read the namespaces table directly.
+        var namespaces = _tables.Keys.FirstOrDefault(r => r.Group.Length == 0 && r.Plural == "namespaces");
+        var context = new ValidationContext(
+            name => namespaces is not null && _tables[namespaces].TryGetValue(StoredObject.KeyOf("", name), out var ns) ? ns.ToNode() : null,
+            disabledFeatureGates ?? []);
+        foreach (var r in resources)
+        {
+            if (builtInValidation && BuiltInValidation.For(r, context) is { } v)
             {
                 _validators[r] = [v];
             }

@@ -19,7 +19,10 @@ public sealed record LocalClaim(string Name)
     /// <summary>How many devices (<c>ExactCount</c>).</summary>
     public int Count { get; init; } = 1;
 
-    /// <summary>Whether the request asks for admin access (devices in use by other claims stay eligible).</summary>
+    /// <summary>
+    /// Whether the request asks for admin access (devices in use by other claims stay eligible). As on a real cluster,
+    /// the claim's namespace must exist with the label <c>resource.kubernetes.io/admin-access: "true"</c>.
+    /// </summary>
     public bool AdminAccess { get; init; }
 
     /// <summary>Opaque configuration parameters for the driver (a JSON object), or null for none.</summary>

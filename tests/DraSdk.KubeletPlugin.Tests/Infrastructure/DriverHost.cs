@@ -100,10 +100,13 @@ internal sealed class DriverHost : IAsyncDisposable
         string name, (string Request, string Driver, string Device)[] devices, IList<V1DeviceAllocationConfiguration>? configs, string? shareId = null)
     {
         IKubernetes client = Api.CreateClient();
-        var requests = devices.Select(d => d.Request.Split('/')[0]).Distinct().Select(r => new V1DeviceRequest
+        // A result for "request/subrequest" needs a firstAvailable request with that subrequest, as on a real server.
+        var requests = devices.GroupBy(d => d.Request.Split('/')[0]).Select(g =>
         {
-            Name = r,
-            Exactly = new V1ExactDeviceRequest { DeviceClassName = "gpu.example.com", AllocationMode = "ExactCount", Count = 1 },
+            var subrequests = g.Select(d => d.Request.Split('/')).Where(p => p.Length == 2).Select(p => p[1]).Distinct().ToList();
+            return subrequests.Count == 0
+                ? new V1DeviceRequest { Name = g.Key, Exactly = new V1ExactDeviceRequest { DeviceClassName = "gpu.example.com", AllocationMode = "ExactCount", Count = 1 } }
+                : new V1DeviceRequest { Name = g.Key, FirstAvailable = [.. subrequests.Select(s => new V1DeviceSubRequest { Name = s, DeviceClassName = "gpu.example.com" })] };
         }).ToList();
         var claim = new Resourcev1ResourceClaim
         {

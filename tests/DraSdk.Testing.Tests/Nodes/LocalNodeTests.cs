@@ -71,7 +71,9 @@ public sealed class LocalNodeTests : IAsyncLifetime
         V1ResourceSlice slice = await node.WaitForResourceSliceAsync(s => s.Spec.Devices.Count == 3, Ct);
 
         Resourcev1ResourceClaim two = await node.CreateAndAllocateClaimAsync(new LocalClaim("two") { DeviceClassName = "upper.local.example.com", RequestName = "pair", Count = 2 }, Ct);
-        Resourcev1ResourceClaim admin = await node.CreateAndAllocateClaimAsync(new LocalClaim("admin") { DeviceClassName = "upper.local.example.com", AdminAccess = true }, Ct);
+        // Admin access needs a namespace labelled for it, as on a real cluster.
+        await node.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "monitoring", Labels = new Dictionary<string, string> { ["resource.kubernetes.io/admin-access"] = "true" } } }, cancellationToken: Ct);
+        Resourcev1ResourceClaim admin = await node.CreateAndAllocateClaimAsync(new LocalClaim("admin") { Namespace = "monitoring", DeviceClassName = "upper.local.example.com", AdminAccess = true }, Ct);
 
         Assert.Equal([("pair", "dev-1"), ("pair", "dev-2")], two.Status.Allocation.Devices.Results.Select(r => (r.Request, r.Device)));
         V1DeviceRequestAllocationResult monitor = admin.Status.Allocation.Devices.Results.Single();
