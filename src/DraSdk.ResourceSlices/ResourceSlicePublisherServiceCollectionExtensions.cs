@@ -40,6 +40,14 @@ public static class ResourceSlicePublisherServiceCollectionExtensions
         services.TryAddSingleton<ResourceSlicePublisher>();
         services.TryAddSingleton<IResourceSlicePublisher>(sp => sp.GetRequiredService<ResourceSlicePublisher>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ResourceSlicePublisher>(sp => sp.GetRequiredService<ResourceSlicePublisher>()));
+
+        // Not ready (never not live) while the API server refuses a pool for good.
+        if (!services.Any(d => d.ServiceType == typeof(ResourceSlicesHealthCheck)))
+        {
+            services.AddSingleton<ResourceSlicesHealthCheck>();
+            services.AddHealthChecks().AddCheck<ResourceSlicesHealthCheck>(ResourceSlicesHealthCheck.Name);
+        }
+
         return builder;
     }
 

@@ -1,6 +1,8 @@
 using DraSdk.ResourceSlices.Tests.Infrastructure;
 using DraSdk.Testing;
 using k8s.Models;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using static DraSdk.ResourceSlices.Tests.Infrastructure.Api;
 
 namespace DraSdk.ResourceSlices.Tests;
@@ -36,11 +38,19 @@ public sealed class PermanentErrorTests
         Assert.Single(host.Logs.Snapshot(), l => l.StartsWith("Error:", StringComparison.Ordinal) && l.Contains("Pool pool-b is refused by the API server", StringComparison.Ordinal));
         Assert.DoesNotContain(host.Logs.Snapshot(), l => l.Contains("   at ", StringComparison.Ordinal) && l.StartsWith("Warning:", StringComparison.Ordinal));
 
+        // Not ready (/readyz) while refused, with the pool and the server's words.
+        HealthCheckService health = host.Host.Services.GetRequiredService<HealthCheckService>();
+        HealthReportEntry slices = (await health.CheckHealthAsync(TestContext.Current.CancellationToken)).Entries["resourceslices"];
+        Assert.Equal(HealthStatus.Unhealthy, slices.Status);
+        Assert.Contains("pool pool-b: ", slices.Description, StringComparison.Ordinal);
+        Assert.Contains(Refusal, slices.Description, StringComparison.Ordinal);
+
         // The driver's devices change (the fault is gone): tried at once, published, the error cleared.
         api.ClearFaults();
         await host.Publisher.PublishAsync(Resources(("pool-a", [Gpu(0), Gpu(1)]), ("pool-b", [Gpu(3)])), Timeout());
         Assert.Contains(api.Slices(), s => s.Spec.Pool.Name == "pool-b");
         Assert.Empty(host.Publisher.Status.PermanentErrors);
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync(TestContext.Current.CancellationToken)).Entries["resourceslices"].Status);
     }
 
     [Fact]
