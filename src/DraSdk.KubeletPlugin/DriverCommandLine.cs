@@ -4,6 +4,7 @@ using DraSdk.KubeletPlugin.Internal;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace DraSdk.KubeletPlugin;
@@ -206,6 +207,14 @@ public sealed class DriverCommandLine
         {
             // The environment configures the driver; the arguments have been checked above, none reach the host.
             HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
+
+            // A DaemonSet's log is read line by line (kubectl logs, log collectors): one line per entry, unless the
+            // configuration picks a format (Logging__Console__FormatterName=json, ...FormatterOptions__SingleLine=false).
+            if (builder.Configuration["Logging:Console:FormatterName"] is null && builder.Configuration["Logging:Console:FormatterOptions:SingleLine"] is null)
+            {
+                builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+            }
+
             configurePlugin(builder);
             host = builder.Build();
 
