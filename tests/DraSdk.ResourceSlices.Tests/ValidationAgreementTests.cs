@@ -224,6 +224,29 @@ public sealed class ValidationAgreementTests(ValidationAgreementTests.Server ser
         Assert.Equal(["a", "b"], created.Spec.Devices[0].Attributes["x"].Strings);
     }
 
+    [Fact]
+    public async Task The_publisher_never_changes_a_slice_s_driver_pool_or_node_which_the_server_keeps_immutable()
+    {
+        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(TestContext.Current.CancellationToken);
+        api.SeedNode();
+        await using Infrastructure.PublisherHost host = await Infrastructure.PublisherHost.StartAsync(api);
+        DriverResources InPool(string pool, params V1Device[] devices) => new()
+        {
+            Pools = new Dictionary<string, Pool>(StringComparer.Ordinal) { [pool] = new Pool { Slices = [new Slice { Devices = devices }] } },
+        };
+
+        await host.Publisher.PublishAsync(InPool("pool-a", Gpu(0), Gpu(1)), Timeout());
+        string first = Assert.Single(api.Slices()).Metadata.Name;
+
+        // The same devices in another pool: a new slice, the old one deleted, never an update of spec.pool.name.
+        await host.Publisher.PublishAsync(InPool("pool-b", Gpu(0), Gpu(1)), Timeout());
+        V1ResourceSlice moved = Assert.Single(api.Slices());
+        Assert.Equal("pool-b", moved.Spec.Pool.Name);
+        Assert.NotEqual(first, moved.Metadata.Name);
+        Assert.Empty(host.Publisher.Status.PermanentErrors);
+        Assert.Equal(0, host.Errors.RecoverableCount);
+    }
+
     private static List<ValidationProblem> Sdk(Shape shape) => ResourceValidation.Check(Resources(shape), shape.Driver, shape.NodeName);
 
     private static DriverResources Resources(Shape shape) => new()
