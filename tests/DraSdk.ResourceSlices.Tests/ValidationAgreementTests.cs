@@ -17,6 +17,9 @@ public sealed class ValidationAgreementTests(ValidationAgreementTests.Server ser
 {
     private const string Driver = "gpu.example.com";
 
+    /// <summary>A 103-byte attribute name: the server shows 47 + "..." + 46 of it in a field path.</summary>
+    private static readonly string LongKey = new string('a', 60) + ".example.com/" + new string('b', 30);
+
     /// <summary>A slice to publish, in a form both sides can take.</summary>
     public sealed class Shape
     {
@@ -72,6 +75,7 @@ public sealed class ValidationAgreementTests(ValidationAgreementTests.Server ser
         ["attribute-id-33-bytes"] = (s => s.Device.Attributes[new string('a', 33)] = new() { BoolValue = true }, "spec.devices[0].attributes"),
         ["attribute-domain-64-bytes"] = (s => s.Device.Attributes[new string('a', 52) + ".example.com/x"] = new() { BoolValue = true }, "spec.devices[0].attributes"),
         ["attribute-empty-domain"] = (s => s.Device.Attributes["/model2"] = new() { BoolValue = true }, "spec.devices[0].attributes"),
+        ["attribute-key-over-96-bytes-shortened-in-path"] = (s => s.Device.Attributes[LongKey] = new(), "spec.devices[0].attributes|spec.devices[0].attributes[" + LongKey[..47] + "..." + LongKey[^46..] + "]"),
         ["attribute-without-value"] = (s => s.Device.Attributes["x"] = new(), "spec.devices[0].attributes[x]"),
         ["attribute-with-two-values"] = (s => s.Device.Attributes["x"] = new() { BoolValue = true, IntValue = 1 }, "spec.devices[0].attributes[x]"),
         ["attribute-list-gate-off"] = (s => s.Device.Attributes["x"] = new() { Strings = ["a", "b"] }, "spec.devices[0].attributes[x]"),

@@ -138,6 +138,13 @@ internal static partial class ResourceValidation
     /// <summary>A string's length as the API server (Go) counts it: UTF-8 bytes.</summary>
     private static int Bytes(string text) => Encoding.UTF8.GetByteCount(text);
 
+    /// <summary>A map key as the API server shows it in a field path: keys over 96 characters shortened in the middle.</summary>
+    private static string KeyInPath(string key)
+    {
+        const int Max = MaxDomainLength + 1 + MaxIdLength;
+        return key.Length <= Max ? key : key[..((Max - 2) / 2)] + "..." + key[^((Max - 3) / 2)..];
+    }
+
     private static string Index(string field, int i) => string.Create(CultureInfo.InvariantCulture, $"{field}[{i}]");
 
     /// <summary>A quantity as a number, or null when it does not parse.</summary>
@@ -328,13 +335,13 @@ internal static partial class ResourceValidation
             {
                 string where = $"{at}, attribute '{name}'";
                 QualifiedName(where, path + ".attributes", name);
-                Attribute(where, $"{path}.attributes[{name}]", value);
+                Attribute(where, $"{path}.attributes[{KeyInPath(name)}]", value);
             }
 
             foreach ((string name, V1DeviceCapacity? capacity) in device.Capacity ?? new Dictionary<string, V1DeviceCapacity>())
             {
                 string where = $"{at}, capacity '{name}'";
-                string field = $"{path}.capacity[{name}]";
+                string field = $"{path}.capacity[{KeyInPath(name)}]";
                 QualifiedName(where, path + ".capacity", name);
                 if (capacity?.Value is null)
                 {
