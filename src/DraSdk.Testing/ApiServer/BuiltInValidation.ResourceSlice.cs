@@ -189,7 +189,7 @@ internal static partial class BuiltInValidation
                 for (var i = 0; i < counterSets.Count; i++)
                 {
                     var path = Index("spec.sharedCounters", i);
-                    var name = Str(counterSets[i]?["name"]) ?? "";
+                    var name = Str((counterSets[i] as JsonObject)?["name"]) ?? "";
                     if (name.Length == 0)
                     {
                         errors.Add(ApiFieldError.Required(path + ".name"));
@@ -199,7 +199,7 @@ internal static partial class BuiltInValidation
                         DnsLabelOf(errors, path + ".name", name);
                     }
 
-                    Counters(errors, path + ".counters", counterSets[i]?["counters"]);
+                    Counters(errors, path + ".counters", (counterSets[i] as JsonObject)?["counters"]);
                     if (!names.Add(name))
                     {
                         errors.Add(ApiFieldError.Duplicate(path, name));
@@ -223,7 +223,7 @@ internal static partial class BuiltInValidation
         }
 
         // A scalar counts one, a list each of its items (an empty list one).
-        var values = (attributes ?? []).Sum(a => ListAttributeKinds.Sum(k => (a.Value?[k] as JsonArray)?.Count ?? 0) is var items and > 0 ? items : 1);
+        var values = (attributes ?? []).Sum(a => ListAttributeKinds.Sum(k => ((a.Value as JsonObject)?[k] as JsonArray)?.Count ?? 0) is var items and > 0 ? items : 1);
         if (values > MaxAttributeValuesPerDevice)
         {
             errors.Add(ApiFieldError.Invalid(path, values, string.Create(CultureInfo.InvariantCulture, $"the total number of attribute values must not exceed {MaxAttributeValuesPerDevice}")));
@@ -269,13 +269,13 @@ internal static partial class BuiltInValidation
                 for (var j = 0; j < taints.Count; j++)
                 {
                     var field = Index(path + ".taints", j);
-                    LabelName(errors, field + ".key", Str(taints[j]?["key"]) ?? "");
-                    if (Str(taints[j]?["value"]) is { Length: > 0 } taintValue)
+                    LabelName(errors, field + ".key", Str((taints[j] as JsonObject)?["key"]) ?? "");
+                    if (Str((taints[j] as JsonObject)?["value"]) is { Length: > 0 } taintValue)
                     {
                         LabelValue(errors, field + ".value", taintValue);
                     }
 
-                    if (Str(taints[j]?["effect"]) is not { Length: > 0 } effect)
+                    if (Str((taints[j] as JsonObject)?["effect"]) is not { Length: > 0 } effect)
                     {
                         errors.Add(ApiFieldError.Required(field + ".effect"));
                     }
@@ -299,7 +299,7 @@ internal static partial class BuiltInValidation
                 for (var j = 0; j < consumptions.Count; j++)
                 {
                     var field = Index(path + ".consumesCounters", j);
-                    var set = Str(consumptions[j]?["counterSet"]) ?? "";
+                    var set = Str((consumptions[j] as JsonObject)?["counterSet"]) ?? "";
                     if (set.Length == 0)
                     {
                         errors.Add(ApiFieldError.Required(field + ".counterSet"));
@@ -309,7 +309,7 @@ internal static partial class BuiltInValidation
                         DnsLabelOf(errors, field + ".counterSet", set);
                     }
 
-                    Counters(errors, field + ".counters", consumptions[j]?["counters"]);
+                    Counters(errors, field + ".counters", (consumptions[j] as JsonObject)?["counters"]);
                     if (!sets.Add(set))
                     {
                         errors.Add(ApiFieldError.Duplicate(field, set));
@@ -663,13 +663,13 @@ internal static partial class BuiltInValidation
         for (var i = 0; i < terms.Count; i++)
         {
             var term = Index(path + ".nodeSelectorTerms", i);
-            var expressions = terms[i]?["matchExpressions"] as JsonArray ?? [];
+            var expressions = (terms[i] as JsonObject)?["matchExpressions"] as JsonArray ?? [];
             for (var j = 0; j < expressions.Count; j++)
             {
                 NodeSelectorRequirement(errors, Index(term + ".matchExpressions", j), expressions[j] as JsonObject ?? []);
             }
 
-            var fields = terms[i]?["matchFields"] as JsonArray ?? [];
+            var fields = (terms[i] as JsonObject)?["matchFields"] as JsonArray ?? [];
             for (var j = 0; j < fields.Count; j++)
             {
                 NodeFieldRequirement(errors, Index(term + ".matchFields", j), fields[j] as JsonObject ?? []);
