@@ -36,15 +36,27 @@ public sealed class DriverResources
     }
 
     /// <summary>
-    /// Checks the resources as the publisher does before it writes anything — names, the API server's limits
-    /// (attributes, capacities, values, taints, counters), duplicates, and what a node-local or a network-attached
-    /// publisher may publish — without a publisher or an API server: for unit tests of a driver's discovery.
+    /// Checks the resources as the publisher does before it writes anything — the rules of the API server
+    /// (kube-apiserver 1.36: names, limits of attributes, capacities, values, taints, counters, request policies,
+    /// binding conditions, node selection), duplicates, what a node-local or a network-attached publisher may publish,
+    /// and the few checks the SDK makes beyond the API server (docs/guides/resource-slices.md) — without a publisher or
+    /// an API server: for unit tests of a driver's discovery. List-type attributes are refused, as a 1.36 cluster with
+    /// its default feature gates refuses them; see the overload with <c>listTypeAttributes</c>.
     /// </summary>
     /// <param name="driverName">The driver's name.</param>
     /// <param name="nodeName">The node of a node-local publisher; null for the pools of a network-attached publisher.</param>
-    /// <exception cref="ArgumentException">Something is not valid; the message names every problem and where, e.g.
-    /// <c>pool 'node-a', slice 0, device 'gpu-1', attribute 'model': the string value is 70 characters long, more than the 64 allowed</c>.</exception>
-    public void Validate(string driverName, string? nodeName) => Internal.ResourceValidation.Validate(this, driverName, nodeName);
+    /// <exception cref="ArgumentException">Something is not valid; the message names every problem, where, and the
+    /// field path the API server would report, e.g. <c>pool 'node-a', slice 0, device 'gpu-1', attribute 'model': the
+    /// string value is 70 bytes long (UTF-8), more than the 64 allowed (spec.devices[1].attributes[model].string)</c>.</exception>
+    public void Validate(string driverName, string? nodeName) => Validate(driverName, nodeName, listTypeAttributes: false);
+
+    /// <summary>Checks the resources as <see cref="Validate(string, string?)"/> does, allowing list-type attributes or not.</summary>
+    /// <param name="driverName">The driver's name.</param>
+    /// <param name="nodeName">The node of a node-local publisher; null for the pools of a network-attached publisher.</param>
+    /// <param name="listTypeAttributes">Whether the cluster has the <c>DRAListTypeAttributes</c> feature gate on
+    /// (<see cref="ResourceSlicePublisherOptions.ListTypeAttributes"/>).</param>
+    /// <exception cref="ArgumentException">Something is not valid; the message names every problem and where.</exception>
+    public void Validate(string driverName, string? nodeName, bool listTypeAttributes) => Internal.ResourceValidation.Validate(this, driverName, nodeName, listTypeAttributes);
 }
 
 /// <summary>A resource pool: the devices and shared counters published under one pool name, in one or more slices.</summary>

@@ -34,6 +34,15 @@ public class ResourceSlicePublisherOptions
     /// <summary>The burst of the retry token bucket. Default: 100.</summary>
     public int RetryBurst { get; set; } = 100;
 
+    /// <summary>
+    /// Whether devices may have list-type attributes (<c>Ints</c>, <c>Bools</c>, <c>Strings</c>, <c>Versions</c>).
+    /// The API server accepts them only with the <c>DRAListTypeAttributes</c> feature gate, which Kubernetes 1.36 has
+    /// off by default: such a server refuses the whole slice (422 <c>exactly one value must be specified</c>). Default:
+    /// false, so a device with a list-type attribute is refused by <c>Update</c> before anything is written; set it
+    /// when the cluster enables the gate.
+    /// </summary>
+    public bool ListTypeAttributes { get; set; }
+
     /// <summary>The field manager recorded for the publisher's writes; defaults to the driver name.</summary>
     public string? FieldManager { get; set; }
 }

@@ -13,9 +13,9 @@ public sealed class LimitsTests
 {
     public static TheoryData<string, string, string> Cases => new()
     {
-        { "long-string", "attribute 'model': the string value is 65 characters long", "spec.devices[0].attributes[model].string" },
-        { "33-attributes", "33 attributes and capacities, more than the 32", "spec.devices[0].attributes" },
-        { "bad-attribute-name", "attribute 'example.com/bad-name': the name 'bad-name' must be a C identifier", "spec.devices[0].attributes[example.com/bad-name]" },
+        { "long-string", "attribute 'model': the string value is 65 bytes long", "spec.devices[0].attributes[model].string" },
+        { "33-attributes", "33 attributes and capacities, more than the 32", "spec.devices[0]" },
+        { "bad-attribute-name", "attribute 'example.com/bad-name': the name 'bad-name' must be a C identifier", "spec.devices[0].attributes" },
         { "bad-version", "attribute 'driverVersion': the version '1.2' is not a semantic version", "spec.devices[0].attributes[driverVersion].version" },
         { "17-taints", "17 taints, more than the 16 allowed", "spec.devices[0].taints" },
         { "bad-effect", "taint 'example.com/unhealthy': the effect 'PreferNoSchedule' must be one of", "spec.devices[0].taints[0].effect" },
@@ -27,8 +27,8 @@ public sealed class LimitsTests
         { "binding-without-failure", "binding conditions need binding failure conditions too", "spec.devices[0].bindingFailureConditions" },
         { "binding-overlap", "'ready' is both a binding condition and a binding failure condition", "spec.devices[0].bindingFailureConditions[0]" },
         { "bad-binding-name", "binding condition 'not ready' is not a label name", "spec.devices[0].bindingConditions[0]" },
-        { "unsorted-valid-values", "capacity 'memory': RequestPolicy.ValidValues must be in strictly ascending order (4Gi then 2Gi)", "spec.devices[0].capacity[memory].requestPolicy.validValues[1]" },
-        { "default-off-step", "capacity 'memory': RequestPolicy.Default 3Gi is not Min 1Gi plus a multiple of Step 4Gi", "spec.devices[0].capacity[memory].requestPolicy.default" },
+        { "unsorted-valid-values", "capacity 'memory': RequestPolicy.ValidValues must be sorted in ascending order (4Gi then 2Gi)", "spec.devices[0].capacity[memory].requestPolicy.validValues[1]" },
+        { "default-off-step", "capacity 'memory': RequestPolicy.Default 3Gi is not Min 1Gi plus a multiple of Step 4Gi", "spec.devices[0].capacity[memory].requestPolicy.validRange.step" },
     };
 
     [Theory]
@@ -86,7 +86,7 @@ public sealed class LimitsTests
     {
         string driver = new string('a', 52) + ".example.com"; // 64 characters, a valid DNS subdomain
         ArgumentException error = Assert.Throws<ArgumentException>(() => DriverResources.ForNode("node-a", [Gpu(0)]).Validate(driver, "node-a"));
-        Assert.Contains("the driver name is 64 characters long; a ResourceSlice's spec.driver allows at most 63", error.Message, StringComparison.Ordinal);
+        Assert.Contains("the driver name: it is 64 bytes long; a ResourceSlice's spec.driver allows at most 63 (spec.driver)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public sealed class LimitsTests
         DriverResources.ForNode("node-a", [good]).Validate("gpu.example.com", "node-a");
         ArgumentException error = Assert.Throws<ArgumentException>(() => DriverResources.ForNode("node-a", [good, bad]).Validate("gpu.example.com", "node-a"));
 
-        Assert.Contains("pool 'node-a', slice 0, device 'gpu-1', attribute 'model': the string value is 70 characters long, more than the 64 allowed", error.Message, StringComparison.Ordinal);
+        Assert.Contains("pool 'node-a', slice 0, device 'gpu-1', attribute 'model': the string value is 70 bytes long (UTF-8), more than the 64 allowed (spec.devices[1].attributes[model].string)", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("gpu-0", error.Message, StringComparison.Ordinal);
     }
 

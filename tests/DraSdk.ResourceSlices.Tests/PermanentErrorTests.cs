@@ -10,7 +10,7 @@ namespace DraSdk.ResourceSlices.Tests;
 /// <summary>A 422, 403 or 404 is not retried fast: reported once, surfaced, retried slowly or when the devices change.</summary>
 public sealed class PermanentErrorTests
 {
-    private const string Refusal = "ResourceSlice.resource.k8s.io \"x\" is invalid: spec.devices[0].bindingFailureConditions: Required value";
+    private const string Refusal = "ResourceSlice.resource.k8s.io \"x\" is invalid: spec.devices[0].bindingFailureConditions: Invalid value: []: bindingFailureConditions are required to use bindingConditions";
 
     [Theory]
     [InlineData(422)]
@@ -87,4 +87,31 @@ public sealed class PermanentErrorTests
     {
         Pools = pools.ToDictionary(p => p.Pool, p => new Pool { Slices = [new Slice { Devices = p.Devices }] }, StringComparer.Ordinal),
     };
+
+    [Fact]
+    public async Task List_type_attributes_are_refused_before_writing_unless_enabled_and_a_server_without_the_gate_is_named_in_the_error()
+    {
+        await using InMemoryKubernetesApiServer api = await InMemoryKubernetesApiServer.StartAsync(TestContext.Current.CancellationToken);
+        api.SeedNode();
+        V1Device device = Gpu(0);
+        device.Attributes["models"] = new() { Strings = ["A100", "H100"] };
+
+        // By default (as a 1.36 cluster's default gates): refused by Update, nothing written.
+        await using (PublisherHost host = await PublisherHost.StartAsync(api))
+        {
+            ArgumentException refused = Assert.Throws<ArgumentException>(() => host.Publisher.UpdateDevices([device]));
+            Assert.Contains("attribute 'models': a list-type attribute (Ints, Bools, Strings, Versions) needs the DRAListTypeAttributes feature gate", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("(spec.devices[0].attributes[models])", refused.Message, StringComparison.Ordinal);
+            Assert.Empty(api.SliceWrites());
+        }
+
+        // Opted in while the server still has the gate off: the 422 is a permanent error that names the gate.
+        await using (PublisherHost host = await PublisherHost.StartAsync(api, o => (o.ListTypeAttributes, o.PermanentErrorRetryInterval) = (true, TimeSpan.FromMinutes(1))))
+        {
+            InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.Publisher.PublishDevicesAsync([device], Timeout()));
+            Assert.Contains("spec.devices[0].attributes[models]: Invalid value: \"\": exactly one value must be specified", error.Message, StringComparison.Ordinal);
+            Assert.Contains("DRAListTypeAttributes feature gate, off by default in Kubernetes 1.36", error.Message, StringComparison.Ordinal);
+            Assert.Contains("DRAListTypeAttributes", Assert.Single(host.Publisher.Status.PermanentErrors).Value, StringComparison.Ordinal);
+        }
+    }
 }

@@ -21,6 +21,17 @@ internal static class ApiErrors
         error is HttpOperationException { Response: { } response }
         && response.StatusCode is HttpStatusCode.UnprocessableEntity or HttpStatusCode.Forbidden or HttpStatusCode.NotFound;
 
+    /// <summary>
+    /// A note on a refusal that a disabled feature gate explains: a server without <c>DRAListTypeAttributes</c> (off
+    /// by default in Kubernetes 1.36) drops a list-type attribute's value instead of keeping it, and then refuses the
+    /// attribute with "exactly one value must be specified", so the slice cannot be written at all.
+    /// </summary>
+    internal static string GateHint(V1Status status) =>
+        status.Details?.Causes?.Any(c => c.Field?.Contains(".attributes[", StringComparison.Ordinal) == true
+            && c.Message?.Contains("exactly one value must be specified", StringComparison.Ordinal) == true) == true
+            ? $" (If that attribute is a list (Ints, Bools, Strings, Versions): the API server does not have the {ResourceValidation.ListTypeAttributesGate} feature gate, off by default in Kubernetes 1.36, and dropped the list; publish a single value or enable the gate.)"
+            : string.Empty;
+
     /// <summary>A message naming what failed, with the API server's status code, reason and message.</summary>
     public static string Describe(string action, Exception error)
     {
@@ -37,7 +48,7 @@ internal static class ApiErrors
                 V1Status? status = KubernetesJson.Deserialize<V1Status>(response.Content);
                 if (status is not null)
                 {
-                    detail = $" {status.Reason}: {status.Message}";
+                    detail = $" {status.Reason}: {status.Message}{GateHint(status)}";
                 }
             }
             catch (JsonException)

@@ -27,10 +27,11 @@ internal sealed class DesiredState
     /// <param name="driverName">The driver.</param>
     /// <param name="nodeName">The node of a node-local publisher; null for network-attached pools.</param>
     /// <param name="version">The update's version.</param>
+    /// <param name="listTypeAttributes">Whether list-type attributes may be published (<see cref="ResourceSlicePublisherOptions.ListTypeAttributes"/>).</param>
     /// <exception cref="ArgumentException">The resources are not valid.</exception>
-    public static DesiredState Create(DriverResources resources, string driverName, string? nodeName, long version)
+    public static DesiredState Create(DriverResources resources, string driverName, string? nodeName, long version, bool listTypeAttributes = false)
     {
-        ResourceValidation.Validate(resources, driverName, nodeName);
+        ResourceValidation.Validate(resources, driverName, nodeName, listTypeAttributes);
         var pools = new Dictionary<string, DesiredPool>(StringComparer.Ordinal);
         foreach ((string poolName, Pool pool) in resources.Pools)
         {

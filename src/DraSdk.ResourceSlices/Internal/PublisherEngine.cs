@@ -109,7 +109,7 @@ internal sealed class PublisherEngine
     {
         ArgumentNullException.ThrowIfNull(resources);
         long version = Interlocked.Increment(ref _lastVersion);
-        DesiredState state = DesiredState.Create(resources, _scope.DriverName, _scope.NodeName, version);
+        DesiredState state = DesiredState.Create(resources, _scope.DriverName, _scope.NodeName, version, _options.ListTypeAttributes);
         WorkQueue? queue;
         IEnumerable<string> pools;
         lock (_gate)

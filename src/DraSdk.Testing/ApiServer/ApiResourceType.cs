@@ -15,7 +15,11 @@ namespace DraSdk.Testing;
 /// </param>
 public sealed record ApiResourceType(string Group, string Version, string Plural, string Kind, bool Namespaced, bool HasStatusSubresource)
 {
-    /// <summary>The resources served by default.</summary>
+    /// <summary>
+    /// The resources served by default. DeviceTaintRules are not among them: a kube-apiserver 1.36 serves them only in
+    /// v1alpha3 and v1beta2 with the <c>DRADeviceTaintRules</c> gate enabled (see
+    /// <see cref="InMemoryApiServerOptions.DisabledFeatureGates"/>).
+    /// </summary>
     public static IReadOnlyList<ApiResourceType> Defaults { get; } =
     [
         new("", "v1", "nodes", "Node", Namespaced: false, HasStatusSubresource: true),
@@ -28,7 +32,6 @@ public sealed record ApiResourceType(string Group, string Version, string Plural
         new("resource.k8s.io", "v1", "resourceclaimtemplates", "ResourceClaimTemplate", Namespaced: true, HasStatusSubresource: false),
         new("resource.k8s.io", "v1", "resourceslices", "ResourceSlice", Namespaced: false, HasStatusSubresource: false),
         new("resource.k8s.io", "v1", "deviceclasses", "DeviceClass", Namespaced: false, HasStatusSubresource: false),
-        new("resource.k8s.io", "v1", "devicetaintrules", "DeviceTaintRule", Namespaced: false, HasStatusSubresource: true),
     ];
 
     /// <summary>The <c>apiVersion</c> of objects: <c>v1</c> or <c>group/version</c>.</summary>

@@ -1,9 +1,17 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
 namespace DraSdk.Testing;
 
-/// <summary>The resource.k8s.io/v1 ResourceSlice limits the real API server enforces beyond the basic structure.</summary>
+/// <summary>
+/// The resource.k8s.io/v1 ResourceSlice rules of kube-apiserver 1.36, rule for rule: the same verdicts, reasons and
+/// field paths. Lengths are counted in UTF-8 bytes, as Go counts them. A list over its limit is reported once and its
+/// items are not checked further, as the real server does. The SDK's client-side validation
+/// (<c>DraSdk.ResourceSlices.Internal.ResourceValidation</c>) keeps the same rules; tests run one table of cases
+/// against both.
+/// </summary>
 internal static partial class BuiltInValidation
 {
     public const int MaxAttributesAndCapacitiesPerDevice = 32;
@@ -11,6 +19,8 @@ internal static partial class BuiltInValidation
     public const int MaxAttributeValueLength = 64;
     public const int MaxIdLength = 32;
     public const int MaxDomainLength = 63;
+    public const int MaxDriverNameLength = 63;
+    public const int MaxPoolNameLength = 253;
     public const int MaxTaintsPerDevice = 16;
     public const int MaxCounterSetsPerSlice = 8;
     public const int MaxCountersPerSet = 32;
@@ -18,9 +28,18 @@ internal static partial class BuiltInValidation
     public const int MaxBindingConditions = 4;
     public const int MaxValidValues = 10;
 
-    private static readonly string[] TaintEffects = ["None", "NoSchedule", "NoExecute"];
-    private static readonly string[] ListAttributeKinds = ["ints", "bools", "strings", "versions"];
-    private static readonly string[] AttributeKinds = ["int", "bool", "string", "version", .. ListAttributeKinds];
+    /// <summary>Map keys longer than this are shortened in the middle in field paths (a domain, '/' and an identifier).</summary>
+    private const int MaxKeyLengthInPath = MaxDomainLength + 1 + MaxIdLength;
+
+    private const string PerDeviceSelection = "exactly one of `nodeName`, `nodeSelector`, or `allNodes` is required when `perDeviceNodeSelection` is set to true in the ResourceSlice spec";
+    private const string LabelValueMessage = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+    private const string QualifiedNameMessage = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+    private const string CIdentifierMessage = "a valid C identifier must start with alphabetic character or '_', followed by a string of alphanumeric characters or '_' (e.g. 'my_name',  or 'MY_NAME',  or 'MyName', regex used for validation is '[A-Za-z_][A-Za-z0-9_]*')";
+
+    // Sorted, as the real server lists them.
+    private static readonly string[] TaintEffects = ["NoExecute", "NoSchedule", "None"];
+    private static readonly string[] ListAttributeKinds = ["bools", "ints", "strings", "versions"];
+    private static readonly string[] AttributeKinds = ["bool", "int", "string", "version", .. ListAttributeKinds];
 
     /// <summary>Whether a device lowers the per-slice device limit to 64 (taints, counter consumption or list attributes).</summary>
     private static bool UsesTaintsCountersOrLists(JsonNode? device) =>
@@ -28,214 +47,242 @@ internal static partial class BuiltInValidation
         || device?["consumesCounters"] is JsonArray { Count: > 0 }
         || (device?["attributes"] is JsonObject attributes && attributes.Any(a => a.Value is JsonObject v && ListAttributeKinds.Any(k => v[k] is not null)));
 
-    private static IEnumerable<ApiFieldError> ResourceSliceLimits(JsonObject spec)
+    /// <summary>The whole ResourceSlice check, on create (<paramref name="old"/> null) and update.</summary>
+    private static IEnumerable<ApiFieldError> ResourceSliceRules(JsonObject obj, JsonObject? old)
     {
-        var devices = spec["devices"] as JsonArray;
-        var counterSets = spec["sharedCounters"] as JsonArray;
-        if (devices is { Count: > 0 } && counterSets is { Count: > 0 })
+        foreach (var error in CheckResourceSlice(obj, old))
         {
-            yield return ApiFieldError.Invalid("spec", "{`devices`, `sharedCounters`}", "only one of `devices` or `sharedCounters` may be set");
+            yield return error;
+        }
+    }
+
+    private static List<ApiFieldError> CheckResourceSlice(JsonObject obj, JsonObject? old)
+    {
+        var errors = new List<ApiFieldError>();
+        if (obj["spec"] is not JsonObject spec)
+        {
+            errors.Add(ApiFieldError.Required("spec"));
+            return errors;
         }
 
-        if (spec["nodeSelector"] is JsonObject selector && (selector["nodeSelectorTerms"] as JsonArray)?.Count != 1)
+        var oldSpec = old?["spec"] as JsonObject;
+        DriverName(errors, "spec.driver", Str(spec["driver"]) ?? "");
+        var pool = spec["pool"] as JsonObject ?? [];
+        PoolName(errors, "spec.pool.name", Str(pool["name"]) ?? "");
+        if ((Long(pool["resourceSliceCount"]) ?? 0) <= 0)
         {
-            yield return ApiFieldError.Invalid("spec.nodeSelector.nodeSelectorTerms", "null", "must have exactly one node selector term");
+            errors.Add(ApiFieldError.Invalid("spec.pool.resourceSliceCount", Long(pool["resourceSliceCount"]) ?? 0, "must be greater than zero"));
+        }
+
+        if (Long(pool["generation"]) is < 0)
+        {
+            errors.Add(ApiFieldError.Invalid("spec.pool.generation", Long(pool["generation"]), "must be greater than or equal to zero"));
+        }
+
+        // On update the driver, the pool's name and the node name stay as they are.
+        if (oldSpec is not null)
+        {
+            foreach (var (path, now, before) in new (string, JsonNode?, JsonNode?)[]
+            {
+                ("spec.pool.name", pool["name"], oldSpec["pool"]?["name"]),
+                ("spec.driver", spec["driver"], oldSpec["driver"]),
+                ("spec.nodeName", spec["nodeName"], oldSpec["nodeName"]),
+            })
+            {
+                if (!JsonNode.DeepEquals(now, before))
+                {
+                    errors.Add(ApiFieldError.Invalid(path, Str(now), "field is immutable"));
+                }
+            }
+        }
+
+        var set = new List<string>();
+        if (spec["nodeName"] is JsonValue nodeName)
+        {
+            if (Str(nodeName) is { Length: > 0 } name)
+            {
+                set.Add("`nodeName`");
+                SubdomainValue(errors, "spec.nodeName", name);
+            }
+            else
+            {
+                errors.Add(ApiFieldError.Invalid("spec.nodeName", "", "must be either unset or set to a non-empty string"));
+            }
+        }
+
+        if (spec["nodeSelector"] is JsonObject selector)
+        {
+            set.Add("`nodeSelector`");
+            NodeSelector(errors, "spec.nodeSelector", selector);
+            if ((selector["nodeSelectorTerms"] as JsonArray)?.Count != 1)
+            {
+                errors.Add(ApiFieldError.Invalid("spec.nodeSelector.nodeSelectorTerms", "null", "must have exactly one node selector term"));
+            }
+        }
+
+        foreach (var flag in (string[])["allNodes", "perDeviceNodeSelection"])
+        {
+            if (spec[flag] is JsonValue value && value.TryGetValue<bool>(out var on))
+            {
+                if (on)
+                {
+                    set.Add("`" + flag + "`");
+                }
+                else
+                {
+                    errors.Add(ApiFieldError.Invalid("spec." + flag, false, "must be either unset or set to true"));
+                }
+            }
+        }
+
+        if (set.Count == 0)
+        {
+            errors.Add(ApiFieldError.Required("spec", NodeSelection));
+        }
+        else if (set.Count > 1)
+        {
+            errors.Add(ApiFieldError.Invalid("spec", "{" + string.Join(", ", set) + "}", NodeSelection + ", but multiple fields are set"));
+        }
+
+        var devices = spec["devices"] as JsonArray;
+        var counterSets = spec["sharedCounters"] as JsonArray;
+        if (devices is not null && counterSets is not null)
+        {
+            errors.Add(ApiFieldError.Invalid("spec", "", "only one of `sharedCounters` or `devices` is allowed"));
+        }
+
+        if (devices is not null)
+        {
+            var maxDevices = devices.Any(UsesTaintsCountersOrLists) ? MaxDevicesPerSliceWithTaintsOrCounters : MaxDevicesPerSlice;
+            if (devices.Count > maxDevices)
+            {
+                errors.Add(ApiFieldError.TooMany("spec.devices", devices.Count, maxDevices));
+            }
+            else
+            {
+                var perDevice = Bool(spec["perDeviceNodeSelection"]);
+                var oldDevices = (oldSpec?["devices"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+                var names = new HashSet<string>(StringComparer.Ordinal);
+                for (var i = 0; i < devices.Count; i++)
+                {
+                    var device = devices[i] as JsonObject ?? [];
+                    var name = Str(device["name"]) ?? "";
+                    var oldDevice = oldDevices.FirstOrDefault(d => Str(d["name"]) == name);
+                    Device(errors, Index("spec.devices", i), device, oldDevice, perDevice);
+                    if (!names.Add(name))
+                    {
+                        errors.Add(ApiFieldError.Duplicate(Index("spec.devices", i), name));
+                    }
+                }
+            }
         }
 
         if (counterSets is not null)
         {
             if (counterSets.Count > MaxCounterSetsPerSlice)
             {
-                yield return ApiFieldError.TooMany("spec.sharedCounters", counterSets.Count, MaxCounterSetsPerSlice);
+                errors.Add(ApiFieldError.TooMany("spec.sharedCounters", counterSets.Count, MaxCounterSetsPerSlice));
             }
-
-            var names = new HashSet<string>(StringComparer.Ordinal);
-            for (var i = 0; i < counterSets.Count; i++)
+            else
             {
-                var path = Index("spec.sharedCounters", i);
-                if (Str(counterSets[i]?["name"]) is not { Length: > 0 } name)
+                var names = new HashSet<string>(StringComparer.Ordinal);
+                for (var i = 0; i < counterSets.Count; i++)
                 {
-                    yield return ApiFieldError.Required(path + ".name");
-                }
-                else
-                {
-                    foreach (var e in DnsLabel(path + ".name", name))
+                    var path = Index("spec.sharedCounters", i);
+                    var name = Str((counterSets[i] as JsonObject)?["name"]) ?? "";
+                    if (name.Length == 0)
                     {
-                        yield return e;
+                        errors.Add(ApiFieldError.Required(path + ".name"));
+                    }
+                    else
+                    {
+                        DnsLabelOf(errors, path + ".name", name);
                     }
 
+                    Counters(errors, path + ".counters", (counterSets[i] as JsonObject)?["counters"]);
                     if (!names.Add(name))
                     {
-                        yield return ApiFieldError.Duplicate(path + ".name", name);
+                        errors.Add(ApiFieldError.Duplicate(path, name));
                     }
                 }
-
-                foreach (var e in Counters(path + ".counters", counterSets[i]?["counters"], required: true))
-                {
-                    yield return e;
-                }
             }
         }
 
-        if (devices is null)
-        {
-            yield break;
-        }
-
-        var perDevice = Bool(spec["perDeviceNodeSelection"]);
-        for (var i = 0; i < devices.Count; i++)
-        {
-            if (devices[i] is JsonObject device)
-            {
-                foreach (var e in Device(Index("spec.devices", i), device, perDevice))
-                {
-                    yield return e;
-                }
-            }
-        }
+        return errors;
     }
 
-    private static IEnumerable<ApiFieldError> Device(string path, JsonObject device, bool perDeviceNodeSelection)
+    private static void Device(List<ApiFieldError> errors, string path, JsonObject device, JsonObject? oldDevice, bool perDeviceNodeSelection)
     {
+        DnsLabelOf(errors, path + ".name", Str(device["name"]) ?? "");
         var attributes = device["attributes"] as JsonObject;
         var capacity = device["capacity"] as JsonObject;
         var combined = (attributes?.Count ?? 0) + (capacity?.Count ?? 0);
         if (combined > MaxAttributesAndCapacitiesPerDevice)
         {
-            yield return ApiFieldError.TooMany(path + ".attributes", combined, MaxAttributesAndCapacitiesPerDevice);
+            errors.Add(ApiFieldError.Invalid(path, combined, string.Create(CultureInfo.InvariantCulture, $"the total number of attributes and capacities must not exceed {MaxAttributesAndCapacitiesPerDevice}")));
         }
 
-        var values = 0;
-        foreach (var (name, value) in attributes ?? [])
-        {
-            var field = path + ".attributes[" + name + "]";
-            foreach (var e in QualifiedName(field, name))
-            {
-                yield return e;
-            }
-
-            var kinds = AttributeKinds.Where(k => value?[k] is not null).ToList();
-            if (kinds.Count != 1)
-            {
-                yield return kinds.Count == 0
-                    ? ApiFieldError.Required(field, "exactly one value must be specified")
-                    : ApiFieldError.Invalid(field, "{" + string.Join(", ", kinds.Select(k => "`" + k + "`")) + "}", "exactly one value must be specified");
-                continue;
-            }
-
-            var kind = kinds[0];
-            var items = value![kind] is JsonArray list ? [.. list] : new List<JsonNode?> { value[kind] };
-            values += items.Count;
-            if (items.Count == 0)
-            {
-                yield return ApiFieldError.Required(field + "." + kind, "must not be empty");
-            }
-
-            if (kind is "string" or "strings" or "version" or "versions")
-            {
-                for (var j = 0; j < items.Count; j++)
-                {
-                    var itemField = kind.EndsWith('s') ? Index(field + "." + kind, j) : field + "." + kind;
-                    var text = Str(items[j]) ?? "";
-                    if (text.Length > MaxAttributeValueLength)
-                    {
-                        yield return ApiFieldError.TooLong(itemField, MaxAttributeValueLength);
-                    }
-                    else if (kind.StartsWith("version", StringComparison.Ordinal) && !SemVerRegex().IsMatch(text))
-                    {
-                        yield return ApiFieldError.Invalid(itemField, text, "must be a string compatible with semver.org spec 2.0.0");
-                    }
-                }
-            }
-        }
-
+        // A scalar counts one, a list each of its items (an empty list one).
+        var values = (attributes ?? []).Sum(a => ListAttributeKinds.Sum(k => ((a.Value as JsonObject)?[k] as JsonArray)?.Count ?? 0) is var items and > 0 ? items : 1);
         if (values > MaxAttributeValuesPerDevice)
         {
-            yield return ApiFieldError.TooMany(path + ".attributes", values, MaxAttributeValuesPerDevice);
+            errors.Add(ApiFieldError.Invalid(path, values, string.Create(CultureInfo.InvariantCulture, $"the total number of attribute values must not exceed {MaxAttributeValuesPerDevice}")));
         }
 
-        var multiple = Bool(device["allowMultipleAllocations"]);
-        foreach (var (name, value) in capacity ?? [])
+        foreach (var (name, value) in attributes ?? [])
         {
-            var field = path + ".capacity[" + name + "]";
-            foreach (var e in QualifiedName(field, name))
+            // A key's own problems are reported on the map, its value's under the key.
+            AttributeName(errors, path + ".attributes", name);
+            Attribute(errors, path + ".attributes[" + KeyInPath(name) + "]", value as JsonObject ?? []);
+        }
+
+        // Unchanged capacities and taints of a stored device are not checked again.
+        if (oldDevice is null || !JsonNode.DeepEquals(oldDevice["capacity"], device["capacity"]))
+        {
+            var multiple = Bool(device["allowMultipleAllocations"]);
+            foreach (var (name, value) in capacity ?? [])
             {
-                yield return e;
-            }
-
-            if (value?["value"] is null)
-            {
-                yield return ApiFieldError.Required(field + ".value");
-            }
-
-            if (value?["requestPolicy"] is JsonObject policy)
-            {
-                if (!multiple)
+                AttributeName(errors, path + ".capacity", name);
+                var field = path + ".capacity[" + KeyInPath(name) + "].requestPolicy";
+                if (value?["requestPolicy"] is JsonObject policy)
                 {
-                    yield return ApiFieldError.Forbidden(field + ".requestPolicy", "allowed only when allowMultipleAllocations is true");
-                }
-
-                if (policy["validValues"] is JsonArray valid && valid.Count > MaxValidValues)
-                {
-                    yield return ApiFieldError.TooMany(field + ".requestPolicy.validValues", valid.Count, MaxValidValues);
-                }
-
-                if ((policy["validValues"] is not null || policy["validRange"] is not null) && policy["default"] is null)
-                {
-                    yield return ApiFieldError.Required(field + ".requestPolicy.default", "required when validValues or validRange is set");
-                }
-
-                if (policy["validValues"] is JsonArray ordered)
-                {
-                    for (int k = 1; k < ordered.Count; k++)
+                    if (multiple)
                     {
-                        if (Quantity(ordered[k]) is { } current && Quantity(ordered[k - 1]) is { } previous && current <= previous)
-                        {
-                            yield return ApiFieldError.Invalid($"{field}.requestPolicy.validValues[{k}]", Str(ordered[k]), "must be sorted in ascending order");
-                            break;
-                        }
+                        RequestPolicy(errors, field, Quantity(value["value"]) ?? 0, policy);
+                    }
+                    else
+                    {
+                        errors.Add(ApiFieldError.Forbidden(field, "allowMultipleAllocations must be true"));
                     }
                 }
-
-                if (policy["validRange"] is JsonObject range && Quantity(range["min"]) is { } min && Quantity(range["step"]) is { } step && step > 0
-                    && Quantity(policy["default"]) is { } defaultValue && (defaultValue - min) % step != 0)
-                {
-                    yield return ApiFieldError.Invalid(field + ".requestPolicy.default", Str(policy["default"]), "must be min plus a multiple of step");
-                }
             }
         }
 
-        if (device["taints"] is JsonArray taints)
+        if (device["taints"] is JsonArray taints && (oldDevice is null || !JsonNode.DeepEquals(oldDevice["taints"], taints)))
         {
             if (taints.Count > MaxTaintsPerDevice)
             {
-                yield return ApiFieldError.TooMany(path + ".taints", taints.Count, MaxTaintsPerDevice);
+                errors.Add(ApiFieldError.TooMany(path + ".taints", taints.Count, MaxTaintsPerDevice));
             }
-
-            for (var j = 0; j < taints.Count; j++)
+            else
             {
-                var field = Index(path + ".taints", j);
-                if (Str(taints[j]?["key"]) is not { Length: > 0 } key)
+                for (var j = 0; j < taints.Count; j++)
                 {
-                    yield return ApiFieldError.Required(field + ".key");
-                }
-                else if (!LabelKeyRegex().IsMatch(key) || key.Split('/')[^1].Length > 63 || (key.Contains('/', StringComparison.Ordinal) && key.Split('/')[0].Length > 253))
-                {
-                    yield return ApiFieldError.Invalid(field + ".key", key, "must be a qualified name");
-                }
+                    var field = Index(path + ".taints", j);
+                    LabelName(errors, field + ".key", Str((taints[j] as JsonObject)?["key"]) ?? "");
+                    if (Str((taints[j] as JsonObject)?["value"]) is { Length: > 0 } taintValue)
+                    {
+                        LabelValue(errors, field + ".value", taintValue);
+                    }
 
-                if (Str(taints[j]?["value"]) is { Length: > 0 } taintValue && (taintValue.Length > 63 || !LabelValueRegex().IsMatch(taintValue)))
-                {
-                    yield return ApiFieldError.Invalid(field + ".value", taintValue, "must be a valid label value");
-                }
-
-                if (Str(taints[j]?["effect"]) is not { Length: > 0 } effect)
-                {
-                    yield return ApiFieldError.Required(field + ".effect");
-                }
-                else if (!TaintEffects.Contains(effect))
-                {
-                    yield return ApiFieldError.NotSupported(field + ".effect", effect, TaintEffects);
+                    if (Str((taints[j] as JsonObject)?["effect"]) is not { Length: > 0 } effect)
+                    {
+                        errors.Add(ApiFieldError.Required(field + ".effect"));
+                    }
+                    else if (!TaintEffects.Contains(effect))
+                    {
+                        errors.Add(ApiFieldError.NotSupported(field + ".effect", effect, TaintEffects));
+                    }
                 }
             }
         }
@@ -244,195 +291,678 @@ internal static partial class BuiltInValidation
         {
             if (consumptions.Count > MaxCounterConsumptionsPerDevice)
             {
-                yield return ApiFieldError.TooMany(path + ".consumesCounters", consumptions.Count, MaxCounterConsumptionsPerDevice);
-            }
-
-            var sets = new HashSet<string>(StringComparer.Ordinal);
-            for (var j = 0; j < consumptions.Count; j++)
-            {
-                var field = Index(path + ".consumesCounters", j);
-                if (Str(consumptions[j]?["counterSet"]) is not { Length: > 0 } set)
-                {
-                    yield return ApiFieldError.Required(field + ".counterSet");
-                }
-                else
-                {
-                    foreach (var e in DnsLabel(field + ".counterSet", set))
-                    {
-                        yield return e;
-                    }
-
-                    if (!sets.Add(set))
-                    {
-                        yield return ApiFieldError.Duplicate(field + ".counterSet", set);
-                    }
-                }
-
-                foreach (var e in Counters(field + ".counters", consumptions[j]?["counters"], required: true))
-                {
-                    yield return e;
-                }
-            }
-        }
-
-        foreach (var conditions in (string[])["bindingConditions", "bindingFailureConditions"])
-        {
-            if (device[conditions] is JsonArray list && list.Count > MaxBindingConditions)
-            {
-                yield return ApiFieldError.TooMany(path + "." + conditions, list.Count, MaxBindingConditions);
-            }
-
-            if (device[conditions] is JsonArray names)
-            {
-                for (int k = 0; k < names.Count; k++)
-                {
-                    if (Str(names[k]) is not { } name || !IsLabelName(name))
-                    {
-                        yield return ApiFieldError.Invalid($"{path}.{conditions}[{k}]", Str(names[k]), "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character");
-                    }
-                }
-            }
-        }
-
-        // Binding conditions need failure conditions, and the two lists are disjoint.
-        if (device["bindingConditions"] is JsonArray { Count: > 0 } binding)
-        {
-            if (device["bindingFailureConditions"] is not JsonArray { Count: > 0 } failure)
-            {
-                yield return ApiFieldError.Required(path + ".bindingFailureConditions", "bindingFailureConditions are required when bindingConditions are set");
+                errors.Add(ApiFieldError.TooMany(path + ".consumesCounters", consumptions.Count, MaxCounterConsumptionsPerDevice));
             }
             else
             {
-                var set = binding.Select(Str).ToHashSet(StringComparer.Ordinal);
-                for (int k = 0; k < failure.Count; k++)
+                var sets = new HashSet<string>(StringComparer.Ordinal);
+                for (var j = 0; j < consumptions.Count; j++)
                 {
-                    if (set.Contains(Str(failure[k])))
+                    var field = Index(path + ".consumesCounters", j);
+                    var set = Str((consumptions[j] as JsonObject)?["counterSet"]) ?? "";
+                    if (set.Length == 0)
                     {
-                        yield return ApiFieldError.Invalid($"{path}.bindingFailureConditions[{k}]", Str(failure[k]), "must not also be in bindingConditions");
+                        errors.Add(ApiFieldError.Required(field + ".counterSet"));
+                    }
+                    else
+                    {
+                        DnsLabelOf(errors, field + ".counterSet", set);
+                    }
+
+                    Counters(errors, field + ".counters", (consumptions[j] as JsonObject)?["counters"]);
+                    if (!sets.Add(set))
+                    {
+                        errors.Add(ApiFieldError.Duplicate(field, set));
                     }
                 }
             }
         }
 
-        var selection = new List<string>();
-        if (Str(device["nodeName"]) is { Length: > 0 })
+        NodeSelectionOfDevice(errors, path, device, perDeviceNodeSelection);
+        BindingConditions(errors, path, device);
+    }
+
+    private static void NodeSelectionOfDevice(List<ApiFieldError> errors, string path, JsonObject device, bool perDeviceNodeSelection)
+    {
+        var nodeName = device["nodeName"] as JsonValue;
+        var selector = device["nodeSelector"] as JsonObject;
+        var allNodes = device["allNodes"] as JsonValue;
+        if (!perDeviceNodeSelection)
         {
-            selection.Add("`nodeName`");
+            if (nodeName is not null || selector is not null || allNodes is not null)
+            {
+                errors.Add(ApiFieldError.Invalid(path, null, "`nodeName`, `nodeSelector` and `allNodes` can only be set if `perDeviceNodeSelection` is set to true in the ResourceSlice spec"));
+            }
+
+            return;
         }
 
-        if (device["nodeSelector"] is JsonObject)
+        var set = new List<string>();
+        if (nodeName is not null)
         {
-            selection.Add("`nodeSelector`");
+            if (Str(nodeName) is { Length: > 0 } name)
+            {
+                set.Add("`nodeName`");
+                SubdomainValue(errors, path + ".nodeName", name);
+            }
+            else
+            {
+                errors.Add(ApiFieldError.Invalid(path + ".nodeName", "", "must not be empty"));
+            }
         }
 
-        if (Bool(device["allNodes"]))
+        if (selector is not null)
         {
-            selection.Add("`allNodes`");
+            set.Add("`nodeSelector`");
+            NodeSelector(errors, path + ".nodeSelector", selector);
         }
 
-        if (perDeviceNodeSelection && selection.Count != 1)
+        if (allNodes is not null)
         {
-            yield return selection.Count == 0
-                ? ApiFieldError.Required(path, "exactly one of `nodeName`, `nodeSelector`, `allNodes` is required when `perDeviceNodeSelection` is set")
-                : ApiFieldError.Invalid(path, "{" + string.Join(", ", selection) + "}", "exactly one of `nodeName`, `nodeSelector`, `allNodes` is required, but multiple fields are set");
+            if (Bool(allNodes))
+            {
+                set.Add("`allNodes`");
+            }
+            else
+            {
+                errors.Add(ApiFieldError.Invalid(path + ".allNodes", false, "must be either unset or set to true"));
+            }
         }
-        else if (!perDeviceNodeSelection && selection.Count > 0)
+
+        if (set.Count == 0)
         {
-            yield return ApiFieldError.Forbidden(path, "`nodeName`, `nodeSelector` and `allNodes` may only be set when `perDeviceNodeSelection` is set");
+            errors.Add(ApiFieldError.Required(path, PerDeviceSelection));
+        }
+        else if (set.Count > 1)
+        {
+            errors.Add(ApiFieldError.Invalid(path, "{" + string.Join(", ", set) + "}", PerDeviceSelection));
         }
     }
 
-    private static IEnumerable<ApiFieldError> Counters(string path, JsonNode? counters, bool required)
+    private static void BindingConditions(List<ApiFieldError> errors, string path, JsonObject device)
+    {
+        var binding = (device["bindingConditions"] as JsonArray ?? []).Select(n => Str(n) ?? "").ToList();
+        var failure = (device["bindingFailureConditions"] as JsonArray ?? []).Select(n => Str(n) ?? "").ToList();
+        foreach (var (field, list) in new[] { (path + ".bindingConditions", binding), (path + ".bindingFailureConditions", failure) })
+        {
+            if (list.Count > MaxBindingConditions)
+            {
+                errors.Add(ApiFieldError.TooMany(field, list.Count, MaxBindingConditions));
+                continue;
+            }
+
+            for (var k = 0; k < list.Count; k++)
+            {
+                LabelName(errors, Index(field, k), list[k]);
+            }
+        }
+
+        // Each list without duplicates, the two disjoint, and neither without the other.
+        foreach (var (field, list) in new[] { (path + ".bindingConditions", binding), (path + ".bindingFailureConditions", failure) })
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (var k = 0; k < list.Count; k++)
+            {
+                if (!seen.Add(list[k]))
+                {
+                    errors.Add(ApiFieldError.Duplicate(Index(field, k), list[k]));
+                }
+
+                if (list == failure && binding.Contains(list[k]))
+                {
+                    errors.Add(ApiFieldError.Invalid(Index(field, k), list[k], "bindingFailureConditions must not overlap with bindingConditions"));
+                }
+            }
+        }
+
+        if (binding.Count == 0 && failure.Count > 0)
+        {
+            errors.Add(ApiFieldError.Invalid(path + ".bindingConditions", "[]", "bindingConditions are required to use bindingFailureConditions"));
+        }
+
+        if (failure.Count == 0 && binding.Count > 0)
+        {
+            errors.Add(ApiFieldError.Invalid(path + ".bindingFailureConditions", "[]", "bindingFailureConditions are required to use bindingConditions"));
+        }
+    }
+
+    private static void Attribute(List<ApiFieldError> errors, string path, JsonObject value)
+    {
+        var kinds = AttributeKinds.Where(k => value[k] is not null).ToList();
+        foreach (var kind in kinds)
+        {
+            var field = path + "." + kind;
+            if (kind is "string")
+            {
+                StringValue(errors, field, Str(value[kind]) ?? "");
+            }
+            else if (kind is "version")
+            {
+                VersionValue(errors, field, Str(value[kind]) ?? "");
+            }
+            else if (value[kind] is JsonArray list)
+            {
+                if (list.Count == 0)
+                {
+                    errors.Add(ApiFieldError.Invalid(field, "[]", "must not be empty if specified"));
+                }
+
+                for (var j = 0; j < list.Count && kind is "strings" or "versions"; j++)
+                {
+                    if (kind is "strings")
+                    {
+                        StringValue(errors, Index(field, j), Str(list[j]) ?? "");
+                    }
+                    else
+                    {
+                        VersionValue(errors, Index(field, j), Str(list[j]) ?? "");
+                    }
+                }
+            }
+        }
+
+        if (kinds.Count == 0)
+        {
+            errors.Add(ApiFieldError.Invalid(path, "", "exactly one value must be specified"));
+        }
+        else if (kinds.Count > 1)
+        {
+            errors.Add(ApiFieldError.Invalid(path, "{" + string.Join(", ", kinds.Select(k => "`" + k + "`")) + "}", "exactly one value must be specified"));
+        }
+    }
+
+    private static void StringValue(List<ApiFieldError> errors, string field, string text)
+    {
+        if (Bytes(text) > MaxAttributeValueLength)
+        {
+            errors.Add(ApiFieldError.TooLong(field, MaxAttributeValueLength));
+        }
+    }
+
+    private static void VersionValue(List<ApiFieldError> errors, string field, string text)
+    {
+        if (!SemVerRegex().IsMatch(text))
+        {
+            errors.Add(ApiFieldError.Invalid(field, text, "must be a string compatible with semver.org spec 2.0.0"));
+        }
+
+        StringValue(errors, field, text);
+    }
+
+    /// <summary>A consumable capacity's request policy, checked against the capacity's value.</summary>
+    private static void RequestPolicy(List<ApiFieldError> errors, string path, decimal capacity, JsonObject policy)
+    {
+        var validValues = policy["validValues"] as JsonArray;
+        var range = policy["validRange"] as JsonObject;
+        var defaultValue = Quantity(policy["default"]);
+        if (validValues is { Count: > 0 } && range is not null)
+        {
+            errors.Add(ApiFieldError.Forbidden(path, "exactly one policy can be specified, cannot specify \"validValues\" and \"validRange\" at the same time"));
+        }
+        else if (validValues is { Count: > 0 })
+        {
+            if (defaultValue is not { } d)
+            {
+                errors.Add(ApiFieldError.Required(path + ".default", "required when validValues is defined"));
+            }
+            else
+            {
+                ValidValues(errors, path + ".validValues", d, capacity, validValues);
+            }
+        }
+        else if (range is not null)
+        {
+            if (defaultValue is not { } d)
+            {
+                errors.Add(ApiFieldError.Required(path + ".default", "required when validRange is defined"));
+            }
+            else
+            {
+                ValidRange(errors, path + ".validRange", d, capacity, range);
+            }
+        }
+    }
+
+    private static void ValidValues(List<ApiFieldError> errors, string path, decimal defaultValue, decimal capacity, JsonArray values)
+    {
+        var options = values.Select(Quantity).ToList();
+        for (var i = 0; i + 1 < options.Count; i++)
+        {
+            if (options[i] > options[i + 1])
+            {
+                errors.Add(ApiFieldError.Invalid(Index(path, i + 1), Str(values[i + 1]), "values must be sorted in ascending order"));
+            }
+        }
+
+        var foundDefault = false;
+        if (options.Count > MaxValidValues)
+        {
+            errors.Add(ApiFieldError.TooMany(path, options.Count, MaxValidValues));
+        }
+        else
+        {
+            // Duplicates are told apart by their whole units, rounded up.
+            var seen = new HashSet<decimal>();
+            for (var i = 0; i < options.Count; i++)
+            {
+                if (options[i] is not { } option)
+                {
+                    continue;
+                }
+
+                if (option > capacity)
+                {
+                    errors.Add(ApiFieldError.Invalid(Index(path, i), Str(values[i]), "option is larger than capacity value: " + Format(capacity)));
+                }
+
+                foundDefault |= option == defaultValue;
+                if (!seen.Add(decimal.Ceiling(option)))
+                {
+                    errors.Add(ApiFieldError.Duplicate(Index(path, i), Format(decimal.Ceiling(option))));
+                }
+            }
+        }
+
+        if (!foundDefault)
+        {
+            errors.Add(ApiFieldError.Invalid(path, Format(defaultValue), "default value is not valid according to the requestPolicy"));
+        }
+    }
+
+    private static void ValidRange(List<ApiFieldError> errors, string path, decimal defaultValue, decimal capacity, JsonObject range)
+    {
+        if (Quantity(range["min"]) is not { } min)
+        {
+            errors.Add(ApiFieldError.Required(path + ".min", "required when validRange is defined"));
+            return;
+        }
+
+        if (min > capacity)
+        {
+            errors.Add(ApiFieldError.Invalid(path + ".min", Format(min), "min is larger than capacity value: " + Format(capacity)));
+        }
+
+        if (defaultValue < min)
+        {
+            errors.Add(ApiFieldError.Invalid(path + ".default", Format(defaultValue), "default is less than min: " + Format(min)));
+        }
+
+        var max = Quantity(range["max"]);
+        if (max is { } m)
+        {
+            if (min > m)
+            {
+                errors.Add(ApiFieldError.Invalid(path + ".max", Format(min), "min is larger than max: " + Format(m)));
+            }
+
+            if (m > capacity)
+            {
+                errors.Add(ApiFieldError.Invalid(path + ".max", Format(m), "max is larger than capacity value: " + Format(capacity)));
+            }
+
+            if (defaultValue > m)
+            {
+                errors.Add(ApiFieldError.Invalid(path + ".default", Format(defaultValue), "default is more than max: " + Format(m)));
+            }
+        }
+
+        if (Quantity(range["step"]) is not { } step)
+        {
+            return;
+        }
+
+        if (step <= 0)
+        {
+            errors.Add(ApiFieldError.Invalid(path + ".step", Format(step), "must be greater than zero"));
+            return;
+        }
+
+        if (min + step > capacity)
+        {
+            errors.Add(ApiFieldError.Invalid(path + ".step", Format(step), $"one step {Format(min + step)} is larger than capacity value: {Format(capacity)}"));
+        }
+
+        // Whole units, rounded up, as the server compares them (fractional ranges are a later feature gate).
+        foreach (var value in max is { } top ? new[] { defaultValue, top } : new[] { defaultValue })
+        {
+            if ((decimal.Ceiling(value) - decimal.Ceiling(min)) % decimal.Ceiling(step) != 0)
+            {
+                errors.Add(ApiFieldError.Invalid(path + ".step", Format(value), $"value is not a multiple of a given step ({Format(step)}) from ({Format(min)})"));
+            }
+        }
+    }
+
+    private static void Counters(List<ApiFieldError> errors, string path, JsonNode? counters)
     {
         if (counters is not JsonObject map || map.Count == 0)
         {
-            if (required)
-            {
-                yield return ApiFieldError.Required(path);
-            }
-
-            yield break;
+            errors.Add(ApiFieldError.Required(path));
+            return;
         }
 
         if (map.Count > MaxCountersPerSet)
         {
-            yield return ApiFieldError.TooMany(path, map.Count, MaxCountersPerSet);
+            errors.Add(ApiFieldError.TooMany(path, map.Count, MaxCountersPerSet));
+            return;
         }
 
         foreach (var (name, _) in map)
         {
-            foreach (var e in DnsLabel(path + "[" + name + "]", name))
+            DnsLabelOf(errors, path, name);
+        }
+    }
+
+    private static void NodeSelector(List<ApiFieldError> errors, string path, JsonObject selector)
+    {
+        if (selector["nodeSelectorTerms"] is not JsonArray { Count: > 0 } terms)
+        {
+            errors.Add(ApiFieldError.Required(path + ".nodeSelectorTerms", "must have at least one node selector term"));
+            return;
+        }
+
+        for (var i = 0; i < terms.Count; i++)
+        {
+            var term = Index(path + ".nodeSelectorTerms", i);
+            var expressions = (terms[i] as JsonObject)?["matchExpressions"] as JsonArray ?? [];
+            for (var j = 0; j < expressions.Count; j++)
             {
-                yield return e;
+                NodeSelectorRequirement(errors, Index(term + ".matchExpressions", j), expressions[j] as JsonObject ?? []);
+            }
+
+            var fields = (terms[i] as JsonObject)?["matchFields"] as JsonArray ?? [];
+            for (var j = 0; j < fields.Count; j++)
+            {
+                NodeFieldRequirement(errors, Index(term + ".matchFields", j), fields[j] as JsonObject ?? []);
             }
         }
     }
 
+    private static void NodeSelectorRequirement(List<ApiFieldError> errors, string path, JsonObject requirement)
+    {
+        var values = (requirement["values"] as JsonArray ?? []).Select(v => Str(v) ?? "").ToList();
+        var op = Str(requirement["operator"]) ?? "";
+        switch (op)
+        {
+            case "In" or "NotIn":
+                if (values.Count == 0)
+                {
+                    errors.Add(ApiFieldError.Required(path + ".values", "must be specified when `operator` is 'In' or 'NotIn'"));
+                }
+
+                break;
+            case "Exists" or "DoesNotExist":
+                if (values.Count > 0)
+                {
+                    errors.Add(ApiFieldError.Forbidden(path + ".values", "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
+                }
+
+                break;
+            case "Gt" or "Lt":
+                if (values.Count != 1)
+                {
+                    errors.Add(ApiFieldError.Required(path + ".values", "must be specified single value when `operator` is 'Lt' or 'Gt'"));
+                }
+
+                break;
+            default:
+                errors.Add(ApiFieldError.Invalid(path + ".operator", op, "not a valid selector operator"));
+                break;
+        }
+
+        LabelName(errors, path + ".key", Str(requirement["key"]) ?? "");
+        for (var k = 0; k < values.Count; k++)
+        {
+            LabelValue(errors, Index(path + ".values", k), values[k]);
+        }
+    }
+
+    private static void NodeFieldRequirement(List<ApiFieldError> errors, string path, JsonObject requirement)
+    {
+        var values = (requirement["values"] as JsonArray ?? []).Select(v => Str(v) ?? "").ToList();
+        var op = Str(requirement["operator"]) ?? "";
+        if (op is "In" or "NotIn")
+        {
+            if (values.Count != 1)
+            {
+                errors.Add(ApiFieldError.Required(path + ".values", "must be only one value when `operator` is 'In' or 'NotIn' for node field selector"));
+            }
+        }
+        else
+        {
+            errors.Add(ApiFieldError.Invalid(path + ".operator", op, "not a valid selector operator"));
+        }
+
+        var key = Str(requirement["key"]) ?? "";
+        if (key != "metadata.name")
+        {
+            errors.Add(ApiFieldError.Invalid(path + ".key", key, "not a valid field selector key"));
+            return;
+        }
+
+        for (var k = 0; k < values.Count; k++)
+        {
+            SubdomainValue(errors, Index(path + ".values", k), values[k]);
+        }
+    }
+
+    /// <summary>A driver name, also the domain of an attribute name: a DNS subdomain of at most 63 bytes, upper case allowed.</summary>
+    private static void DriverName(List<ApiFieldError> errors, string field, string name)
+    {
+        if (name.Length == 0)
+        {
+            errors.Add(ApiFieldError.Required(field));
+            return;
+        }
+
+        if (Bytes(name) > MaxDriverNameLength)
+        {
+            errors.Add(ApiFieldError.TooLong(field, MaxDriverNameLength));
+        }
+
+        // kube-apiserver compares the lower-cased name (Example.com is accepted).
+        foreach (var message in SubdomainMessages(name.ToLowerInvariant()))
+        {
+            errors.Add(ApiFieldError.Invalid(field, name, message));
+        }
+    }
+
+    private static void PoolName(List<ApiFieldError> errors, string field, string name)
+    {
+        if (name.Length == 0)
+        {
+            errors.Add(ApiFieldError.Required(field));
+            return;
+        }
+
+        if (Bytes(name) > MaxPoolNameLength)
+        {
+            errors.Add(ApiFieldError.TooLong(field, MaxPoolNameLength));
+        }
+
+        foreach (var part in name.Split('/'))
+        {
+            SubdomainValue(errors, field, part);
+        }
+    }
+
+    /// <summary>
+    /// An attribute or capacity name: a C identifier of at most 32 bytes, optionally after a domain and '/'. As in
+    /// kube-apiserver 1.36, a name with more than one '/' is not checked at all (the SDK refuses it).
+    /// </summary>
+    private static void AttributeName(List<ApiFieldError> errors, string field, string name)
+    {
+        var parts = name.Split('/');
+        if (parts.Length == 1)
+        {
+            CIdentifier(errors, field, parts[0]);
+        }
+        else if (parts.Length == 2)
+        {
+            if (parts[0].Length == 0)
+            {
+                errors.Add(ApiFieldError.Invalid(field, "", "the domain must not be empty"));
+            }
+            else
+            {
+                DriverName(errors, field, parts[0]);
+            }
+
+            if (parts[1].Length == 0)
+            {
+                errors.Add(ApiFieldError.Invalid(field, "", "the name must not be empty"));
+            }
+            else
+            {
+                CIdentifier(errors, field, parts[1]);
+            }
+        }
+    }
+
+    private static void CIdentifier(List<ApiFieldError> errors, string field, string id)
+    {
+        if (Bytes(id) > MaxIdLength)
+        {
+            errors.Add(ApiFieldError.TooLong(field, MaxIdLength));
+        }
+
+        if (!CIdentifierRegex().IsMatch(id))
+        {
+            errors.Add(ApiFieldError.Invalid(field, id, CIdentifierMessage));
+        }
+    }
+
+    /// <summary>A label name (qualified name): an optional DNS subdomain and '/', then at most 63 bytes.</summary>
+    private static void LabelName(List<ApiFieldError> errors, string field, string value)
+    {
+        var parts = value.Split('/');
+        string name;
+        if (parts.Length == 1)
+        {
+            name = parts[0];
+        }
+        else if (parts.Length == 2)
+        {
+            name = parts[1];
+            if (parts[0].Length == 0)
+            {
+                errors.Add(ApiFieldError.Invalid(field, value, "prefix part must be non-empty"));
+            }
+            else
+            {
+                foreach (var message in SubdomainMessages(parts[0]))
+                {
+                    errors.Add(ApiFieldError.Invalid(field, value, "prefix part " + message));
+                }
+            }
+        }
+        else
+        {
+            errors.Add(ApiFieldError.Invalid(field, value, "a qualified name " + QualifiedNameMessage + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"));
+            return;
+        }
+
+        if (name.Length == 0)
+        {
+            errors.Add(ApiFieldError.Invalid(field, value, "name part must be non-empty"));
+            return;
+        }
+
+        if (Bytes(name) > 63)
+        {
+            errors.Add(ApiFieldError.Invalid(field, value, "name part must be no more than 63 bytes"));
+        }
+
+        if (!LabelNamePartRegex().IsMatch(name))
+        {
+            errors.Add(ApiFieldError.Invalid(field, value, "name part " + QualifiedNameMessage));
+        }
+    }
+
+    private static void LabelValue(List<ApiFieldError> errors, string field, string value)
+    {
+        if (Bytes(value) > 63)
+        {
+            errors.Add(ApiFieldError.Invalid(field, value, "must be no more than 63 bytes"));
+        }
+
+        if (!LabelValueRegex().IsMatch(value))
+        {
+            errors.Add(ApiFieldError.Invalid(field, value, LabelValueMessage));
+        }
+    }
+
+    /// <summary>A DNS label (device, counter set and counter names), each problem a cause.</summary>
+    private static void DnsLabelOf(List<ApiFieldError> errors, string field, string value)
+    {
+        if (Bytes(value) > 63)
+        {
+            errors.Add(ApiFieldError.Invalid(field, value, "must be no more than 63 bytes"));
+        }
+
+        if (!LabelRegex().IsMatch(value))
+        {
+            errors.Add(ApiFieldError.Invalid(field, value, LabelMessage));
+        }
+    }
+
+    private static void SubdomainValue(List<ApiFieldError> errors, string field, string value)
+    {
+        foreach (var message in SubdomainMessages(value))
+        {
+            errors.Add(ApiFieldError.Invalid(field, value, message));
+        }
+    }
+
+    private static IEnumerable<string> SubdomainMessages(string value)
+    {
+        if (Bytes(value) > 253)
+        {
+            yield return "must be no more than 253 bytes";
+        }
+
+        if (!SubdomainRegex().IsMatch(value))
+        {
+            yield return SubdomainMessage;
+        }
+    }
+
+    /// <summary>A string's length as Go's <c>len</c> counts it: UTF-8 bytes.</summary>
+    private static int Bytes(string text) => Encoding.UTF8.GetByteCount(text);
+
+    /// <summary>A map key as the server shows it in a field path: keys over 96 bytes shortened in the middle.</summary>
+    private static string KeyInPath(string key)
+    {
+        if (key.Length <= MaxKeyLengthInPath)
+        {
+            return key;
+        }
+
+        var remaining = MaxKeyLengthInPath - 3;
+        return key[..((remaining + 1) / 2)] + "..." + key[^(remaining / 2)..];
+    }
+
+    private static string Format(decimal value) => value.ToString(CultureInfo.InvariantCulture);
+
     /// <summary>A quantity's value, or null when it is not one (reported elsewhere).</summary>
-    private static decimal? Quantity(System.Text.Json.Nodes.JsonNode? node)
+    private static decimal? Quantity(JsonNode? node)
     {
         try
         {
             return Str(node) is { Length: > 0 } text ? new k8s.Models.ResourceQuantity(text).ToDecimal() : null;
         }
-        catch (FormatException)
+        catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentException)
         {
             return null;
         }
     }
 
-    /// <summary>A label name (qualified name): an optional DNS subdomain prefix and '/', then at most 63 characters.</summary>
-    private static bool IsLabelName(string value)
-    {
-        int slash = value.IndexOf('/', StringComparison.Ordinal);
-        string name = slash < 0 ? value : value[(slash + 1)..];
-        if (slash >= 0 && (slash == 0 || slash > 253 || !SubdomainRegex().IsMatch(value[..slash])))
-        {
-            return false;
-        }
-
-        return name.Length is > 0 and <= 63 && LabelNamePartRegex().IsMatch(name);
-    }
-
     [GeneratedRegex("^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")]
     private static partial Regex LabelNamePartRegex();
-
-    /// <summary>An attribute or capacity name: a C identifier of at most 32 characters, optionally after a DNS subdomain domain of at most 63 and '/'.</summary>
-    private static IEnumerable<ApiFieldError> QualifiedName(string field, string name)
-    {
-        var slash = name.IndexOf('/', StringComparison.Ordinal);
-        var domain = slash < 0 ? null : name[..slash];
-        var id = slash < 0 ? name : name[(slash + 1)..];
-        if (domain is not null)
-        {
-            if (domain.Length > MaxDomainLength)
-            {
-                yield return ApiFieldError.TooLong(field, MaxDomainLength);
-            }
-            else if (!SubdomainRegex().IsMatch(domain.ToLowerInvariant()))
-            {
-                // kube-apiserver 1.36 accepts upper case in an attribute's domain (Example.com/model).
-                yield return ApiFieldError.Invalid(field, domain, SubdomainMessage);
-            }
-        }
-
-        if (id.Length > MaxIdLength)
-        {
-            yield return ApiFieldError.TooLong(field, MaxIdLength);
-        }
-        else if (!CIdentifierRegex().IsMatch(id))
-        {
-            yield return ApiFieldError.Invalid(field, id, "a valid C identifier must start with alphabetic character or '_', followed by a string of alphanumeric characters or '_' (e.g. 'my_name',  or 'MY_NAME',  or 'MyName', regex used for validation is '[A-Za-z_][A-Za-z0-9_]*')");
-        }
-    }
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex CIdentifierRegex();
 
-    [GeneratedRegex("^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")]
-    private static partial Regex LabelKeyRegex();
-
-    [GeneratedRegex("^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")]
+    [GeneratedRegex("^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")]
     private static partial Regex LabelValueRegex();
 
     [GeneratedRegex("^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-((?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?$")]

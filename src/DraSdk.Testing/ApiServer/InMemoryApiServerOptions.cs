@@ -28,15 +28,22 @@ public sealed class InMemoryApiServerOptions
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     /// <summary>
-    /// Feature gates to treat as disabled: on create and update of ResourceSlices the server drops the fields they
+    /// Feature gates to treat as disabled. On create and update of ResourceSlices the server drops the fields they
     /// govern, as a real API server with the gate off does (fields already in use in the stored object are kept).
     /// Known: <c>DRADeviceTaints</c> (device taints), <c>DRAPartitionableDevices</c> (shared counters, counter
     /// consumption, per-device node selection), <c>DRADeviceBindingConditions</c> (binding conditions, bindsToNode),
-    /// <c>DRAConsumableCapacity</c> (allowMultipleAllocations, capacity request policies). Only HTTP writes are
-    /// affected: <c>Seed</c>, <c>Update</c> and <c>Edit</c> store what they are given, like data written before the
-    /// gate was turned off. Default: none.
+    /// <c>DRAConsumableCapacity</c> (allowMultipleAllocations, capacity request policies),
+    /// <c>DRANodeAllocatableResources</c> (nodeAllocatableResources), <c>DRAListTypeAttributes</c> (list-type
+    /// attributes: dropping one leaves the attribute without a value, so the write is answered
+    /// <c>422 exactly one value must be specified</c>, as on a real server), and <c>DRADeviceTaintRules</c>
+    /// (DeviceTaintRules are served in resource.k8s.io v1beta2 and v1alpha3 only while it is enabled; no version serves
+    /// them in v1). Only HTTP writes are affected: <c>Seed</c>, <c>Update</c> and <c>Edit</c> store what they are given,
+    /// like data written before the gate was turned off.
+    /// Default: the gates a kube-apiserver 1.36 has off by default, <c>DRAListTypeAttributes</c>,
+    /// <c>DRANodeAllocatableResources</c> and <c>DRADeviceTaintRules</c>; remove one to enable it, as a cluster's
+    /// <c>--feature-gates</c> would.
     /// </summary>
-    public ISet<string> DisabledFeatureGates { get; } = new HashSet<string>(StringComparer.Ordinal);
+    public ISet<string> DisabledFeatureGates { get; } = new HashSet<string>(global::DraSdk.Testing.DisabledFeatureGates.OffIn136, StringComparer.Ordinal);
 
     /// <summary>The resources served: <see cref="ApiResourceType.Defaults"/> unless changed. Add one line per extra resource or version.</summary>
     public IList<ApiResourceType> Resources { get; } = [.. ApiResourceType.Defaults];

@@ -103,7 +103,8 @@ public sealed class InMemoryKubernetesApiServer : IAsyncDisposable
         });
 
         var app = builder.Build();
-        var store = new ObjectStore(options.Resources, options.WatchHistoryLimit, options.TimeProvider, options.BuiltInValidation, options.DisabledFeatureGates);
+        var resources = options.Resources.Concat(DisabledFeatureGates.GatedResources(options.DisabledFeatureGates).Where(g => !options.Resources.Contains(g)));
+        var store = new ObjectStore(resources, options.WatchHistoryLimit, options.TimeProvider, options.BuiltInValidation, options.DisabledFeatureGates);
         var stopping = new CancellationTokenSource();
         var server = new InMemoryKubernetesApiServer(app, store, stopping, options);
         var handler = new ApiHandler(store, options, server.TakeFault, server.Record, stopping.Token);
