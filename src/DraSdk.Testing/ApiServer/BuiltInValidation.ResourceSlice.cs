@@ -32,9 +32,7 @@ internal static partial class BuiltInValidation
     private const int MaxKeyLengthInPath = MaxDomainLength + 1 + MaxIdLength;
 
     private const string PerDeviceSelection = "exactly one of `nodeName`, `nodeSelector`, or `allNodes` is required when `perDeviceNodeSelection` is set to true in the ResourceSlice spec";
-    private const string LabelValueMessage = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
     private const string QualifiedNameMessage = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
-    private const string CIdentifierMessage = "a valid C identifier must start with alphabetic character or '_', followed by a string of alphanumeric characters or '_' (e.g. 'my_name',  or 'MY_NAME',  or 'MyName', regex used for validation is '[A-Za-z_][A-Za-z0-9_]*')";
 
     // Sorted, as the real server lists them.
     private static readonly string[] TaintEffects = ["NoExecute", "NoSchedule", "None"];
@@ -926,8 +924,6 @@ internal static partial class BuiltInValidation
         }
     }
 
-    /// <summary>A string's length as Go's <c>len</c> counts it: UTF-8 bytes.</summary>
-    private static int Bytes(string text) => Encoding.UTF8.GetByteCount(text);
 
     /// <summary>A map key as the server shows it in a field path: keys over 96 bytes shortened in the middle.</summary>
     private static string KeyInPath(string key)
