@@ -187,8 +187,16 @@ public sealed class Http2GrpcClient : IAsyncDisposable
 
             var block = new List<byte>();
             _encoder.Encode(headers, block);
-            await WriteFramesAsync(Http2FrameType.Headers, Http2FrameFlags.None, streamId, CollectionsMarshal.AsSpan(block).ToArray(), linked.Token).ConfigureAwait(false);
-            await WriteFramesAsync(Http2FrameType.Data, Http2FrameFlags.EndStream, streamId, body, linked.Token).ConfigureAwait(false);
+            try
+            {
+                await WriteFramesAsync(Http2FrameType.Headers, Http2FrameFlags.None, streamId, CollectionsMarshal.AsSpan(block).ToArray(), linked.Token).ConfigureAwait(false);
+                await WriteFramesAsync(Http2FrameType.Data, Http2FrameFlags.EndStream, streamId, body, linked.Token).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // The server closed the connection while the call was being written (a GOAWAY after a protocol error
+                // in the headers): the reader reports what the server sent, as grpc-go reports it, not a broken pipe.
+            }
         }
         finally
         {
