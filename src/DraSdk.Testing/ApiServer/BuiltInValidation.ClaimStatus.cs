@@ -235,62 +235,6 @@ internal static partial class BuiltInValidation
         }
     }
 
-    /// <summary>The binding conditions of an allocation result: at most 4 each, label names, unique, disjoint, in pairs.</summary>
-    private static IEnumerable<ApiFieldError> BindingParameters(string path, JsonObject result)
-    {
-        var conditions = (result["bindingConditions"] as JsonArray ?? []).Select(n => Str(n) ?? "").ToList();
-        var failures = (result["bindingFailureConditions"] as JsonArray ?? []).Select(n => Str(n) ?? "").ToList();
-        foreach (var (list, field) in new[] { (conditions, path + ".bindingConditions"), (failures, path + ".bindingFailureConditions") })
-        {
-            if (list.Count > MaxBindingConditions)
-            {
-                yield return ApiFieldError.TooMany(field, list.Count, MaxBindingConditions);
-                continue;
-            }
-
-            for (var i = 0; i < list.Count; i++)
-            {
-                foreach (var e in LabelName(Index(field, i), list[i]))
-                {
-                    yield return e;
-                }
-            }
-        }
-
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < conditions.Count; i++)
-        {
-            if (!seen.Add(conditions[i]))
-            {
-                yield return ApiFieldError.Duplicate(Index(path + ".bindingConditions", i), conditions[i]);
-            }
-        }
-
-        var seenFailures = new HashSet<string>(StringComparer.Ordinal);
-        for (var i = 0; i < failures.Count; i++)
-        {
-            if (!seenFailures.Add(failures[i]))
-            {
-                yield return ApiFieldError.Duplicate(Index(path + ".bindingFailureConditions", i), failures[i]);
-            }
-
-            if (seen.Contains(failures[i]))
-            {
-                yield return ApiFieldError.Invalid(Index(path + ".bindingFailureConditions", i), failures[i], "bindingFailureConditions must not overlap with bindingConditions");
-            }
-        }
-
-        if (conditions.Count == 0 && failures.Count > 0)
-        {
-            yield return new ApiFieldError("FieldValueInvalid", path + ".bindingConditions", "Invalid value: null: bindingConditions are required to use bindingFailureConditions");
-        }
-
-        if (failures.Count == 0 && conditions.Count > 0)
-        {
-            yield return new ApiFieldError("FieldValueInvalid", path + ".bindingFailureConditions", "Invalid value: null: bindingFailureConditions are required to use bindingConditions");
-        }
-    }
-
     /// <summary>One entry of <c>status.devices</c> (KEP-4817).</summary>
     private static IEnumerable<ApiFieldError> DeviceStatus(string path, JsonObject device, HashSet<string> allocated)
     {

@@ -8,14 +8,13 @@ using System.Text.RegularExpressions;
 namespace DraSdk.Testing;
 
 /// <summary>
-/// The string formats and shared shapes of the real API server's validation (label names and values, driver names,
-/// UUIDs, interface addresses, node selectors, raw JSON parameters, conditions, object metadata), with its messages.
+/// The other string formats and shared shapes of the real API server's validation (UUIDs, interface addresses, node
+/// selectors, raw JSON parameters, conditions, object metadata), with its messages; the name formats are in
+/// BuiltInValidation.Names.cs.
 /// Lengths are counted in UTF-8 bytes, as Go's <c>len</c> counts them.
 /// </summary>
 internal static partial class BuiltInValidation
 {
-    private const string QualifiedNamePartMessage = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
-    private const string LabelValueMessage = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
     private const string ConditionReasonMessage = "a condition reason must start with alphabetic character, optionally followed by a string of alphanumeric characters or '_,:', and must end with an alphanumeric character or '_' (e.g. 'my_name',  or 'MY_NAME',  or 'MyName',  or 'ReasonA,ReasonB',  or 'ReasonA:ReasonB', regex used for validation is '[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?')";
     private const int TotalAnnotationSizeLimit = 256 * 1024;
 
@@ -23,124 +22,6 @@ internal static partial class BuiltInValidation
 
     /// <summary>The length of a string as Go's <c>len</c> counts it: UTF-8 bytes.</summary>
     private static int Bytes(string value) => Encoding.UTF8.GetByteCount(value);
-
-    /// <summary>The messages of <c>IsQualifiedName</c>: an optional DNS subdomain prefix and '/', then a name of at most 63 bytes.</summary>
-    private static List<string> QualifiedNameProblems(string value)
-    {
-        var problems = new List<string>();
-        var parts = value.Split('/');
-        string name;
-        switch (parts.Length)
-        {
-            case 1:
-                name = parts[0];
-                break;
-            case 2:
-                name = parts[1];
-                if (parts[0].Length == 0)
-                {
-                    problems.Add("prefix part must be non-empty");
-                }
-                else
-                {
-                    if (Bytes(parts[0]) > 253)
-                    {
-                        problems.Add("prefix part must be no more than 253 characters");
-                    }
-
-                    if (!SubdomainRegex().IsMatch(parts[0]))
-                    {
-                        problems.Add("prefix part " + SubdomainMessage);
-                    }
-                }
-
-                break;
-            default:
-                problems.Add("a qualified name " + QualifiedNamePartMessage + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')");
-                return problems;
-        }
-
-        if (name.Length == 0)
-        {
-            problems.Add("name part must be non-empty");
-        }
-        else if (Bytes(name) > 63)
-        {
-            problems.Add("name part must be no more than 63 characters");
-        }
-
-        if (!QualifiedNamePartRegex().IsMatch(name))
-        {
-            problems.Add("name part " + QualifiedNamePartMessage);
-        }
-
-        return problems;
-    }
-
-    /// <summary><c>ValidateLabelName</c>: one Invalid cause per problem of a qualified name.</summary>
-    private static IEnumerable<ApiFieldError> LabelName(string field, string value) =>
-        QualifiedNameProblems(value).Select(p => ApiFieldError.Invalid(field, value, p));
-
-    /// <summary>A label value: at most 63 bytes of the label alphabet, or empty.</summary>
-    private static IEnumerable<ApiFieldError> LabelValue(string field, string value)
-    {
-        if (Bytes(value) > 63)
-        {
-            yield return ApiFieldError.Invalid(field, value, "must be no more than 63 characters");
-        }
-
-        if (!LabelValueFormatRegex().IsMatch(value))
-        {
-            yield return ApiFieldError.Invalid(field, value, LabelValueMessage);
-        }
-    }
-
-    /// <summary>A driver name (the rules of a CSI driver name): required, at most 63 bytes, a DNS subdomain in any case.</summary>
-    private static IEnumerable<ApiFieldError> DriverName(string field, string? value)
-    {
-        value ??= "";
-        if (value.Length == 0)
-        {
-            yield return ApiFieldError.Required(field);
-        }
-
-        if (Bytes(value) > 63)
-        {
-            yield return ApiFieldError.TooLong(field, 63);
-        }
-
-        if (!SubdomainRegex().IsMatch(value.ToLowerInvariant()))
-        {
-            yield return ApiFieldError.Invalid(field, value, SubdomainMessage);
-        }
-    }
-
-    /// <summary>A required DNS label (device and request names).</summary>
-    private static IEnumerable<ApiFieldError> RequiredLabel(string field, string? value) =>
-        string.IsNullOrEmpty(value) ? [ApiFieldError.Required(field)] : DnsLabel(field, value);
-
-    /// <summary>A pool name: required, at most 253 bytes, DNS subdomains separated by slashes.</summary>
-    private static IEnumerable<ApiFieldError> PoolName(string field, string? value)
-    {
-        if (string.IsNullOrEmpty(value))
-        {
-            yield return ApiFieldError.Required(field);
-            yield break;
-        }
-
-        if (Bytes(value) > 253)
-        {
-            yield return ApiFieldError.TooLong(field, 253);
-        }
-
-        foreach (var part in value.Split('/'))
-        {
-            foreach (var e in DnsSubdomain(field, part))
-            {
-                yield return e;
-            }
-        }
-    }
 
     /// <summary>A share ID: a UUID in its normalized, lower-case form.</summary>
     private static IEnumerable<ApiFieldError> Uuid(string field, string value)
@@ -214,88 +95,159 @@ internal static partial class BuiltInValidation
     /// <summary><c>ValidateNodeSelector</c> of a node selector that is not a pod's (label values must be valid).</summary>
     private static IEnumerable<ApiFieldError> NodeSelector(string path, JsonObject selector)
     {
-        var termsPath = path + ".nodeSelectorTerms";
         if (selector["nodeSelectorTerms"] is not JsonArray { Count: > 0 } terms)
         {
-            yield return ApiFieldError.Required(termsPath, "must have at least one node selector term");
+            yield return ApiFieldError.Required(path + ".nodeSelectorTerms", "must have at least one node selector term");
             yield break;
         }
 
         for (var i = 0; i < terms.Count; i++)
         {
-            var term = Index(termsPath, i);
-            var expressions = terms[i]?["matchExpressions"] as JsonArray ?? [];
+            var term = Index(path + ".nodeSelectorTerms", i);
+            var expressions = (terms[i] as JsonObject)?["matchExpressions"] as JsonArray ?? [];
             for (var j = 0; j < expressions.Count; j++)
             {
-                var rq = Index(term + ".matchExpressions", j);
-                var values = (expressions[j]?["values"] as JsonArray ?? []).Select(v => Str(v) ?? "").ToList();
-                var op = Str(expressions[j]?["operator"]) ?? "";
-                switch (op)
-                {
-                    case "In" or "NotIn" when values.Count == 0:
-                        yield return ApiFieldError.Required(rq + ".values", "must be specified when `operator` is 'In' or 'NotIn'");
-                        break;
-                    case "Exists" or "DoesNotExist" when values.Count > 0:
-                        yield return ApiFieldError.Forbidden(rq + ".values", "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
-                        break;
-                    case "Gt" or "Lt" when values.Count != 1:
-                        yield return ApiFieldError.Required(rq + ".values", "must be specified single value when `operator` is 'Lt' or 'Gt'");
-                        break;
-                    case "In" or "NotIn" or "Exists" or "DoesNotExist" or "Gt" or "Lt":
-                        break;
-                    default:
-                        yield return ApiFieldError.Invalid(rq + ".operator", op, "not a valid selector operator");
-                        break;
-                }
-
-                foreach (var e in LabelName(rq + ".key", Str(expressions[j]?["key"]) ?? ""))
+                foreach (var e in NodeSelectorRequirement(Index(term + ".matchExpressions", j), expressions[j] as JsonObject ?? []))
                 {
                     yield return e;
                 }
-
-                for (var k = 0; k < values.Count; k++)
-                {
-                    foreach (var e in LabelValue(Index(rq + ".values", k), values[k]))
-                    {
-                        yield return e;
-                    }
-                }
             }
 
-            var fields = terms[i]?["matchFields"] as JsonArray ?? [];
+            var fields = (terms[i] as JsonObject)?["matchFields"] as JsonArray ?? [];
             for (var j = 0; j < fields.Count; j++)
             {
-                var rq = Index(term + ".matchFields", j);
-                var values = (fields[j]?["values"] as JsonArray ?? []).Select(v => Str(v) ?? "").ToList();
-                var op = Str(fields[j]?["operator"]) ?? "";
-                if (op is "In" or "NotIn")
+                foreach (var e in NodeFieldRequirement(Index(term + ".matchFields", j), fields[j] as JsonObject ?? []))
                 {
-                    if (values.Count != 1)
-                    {
-                        yield return ApiFieldError.Required(rq + ".values", "must be only one value when `operator` is 'In' or 'NotIn' for node field selector");
-                    }
-                }
-                else
-                {
-                    yield return ApiFieldError.Invalid(rq + ".operator", op, "not a valid selector operator");
-                }
-
-                var key = Str(fields[j]?["key"]) ?? "";
-                if (key != "metadata.name")
-                {
-                    yield return ApiFieldError.Invalid(rq + ".key", key, "not a valid field selector key");
-                }
-                else
-                {
-                    for (var k = 0; k < values.Count; k++)
-                    {
-                        foreach (var e in DnsSubdomain(Index(rq + ".values", k), values[k]))
-                        {
-                            yield return e;
-                        }
-                    }
+                    yield return e;
                 }
             }
+        }
+    }
+
+    /// <summary>One <c>matchExpressions</c> entry: an operator with the values it needs, a label name key, label values.</summary>
+    private static IEnumerable<ApiFieldError> NodeSelectorRequirement(string path, JsonObject requirement)
+    {
+        var values = (requirement["values"] as JsonArray ?? []).Select(v => Str(v) ?? "").ToList();
+        var op = Str(requirement["operator"]) ?? "";
+        switch (op)
+        {
+            case "In" or "NotIn" when values.Count == 0:
+                yield return ApiFieldError.Required(path + ".values", "must be specified when `operator` is 'In' or 'NotIn'");
+                break;
+            case "Exists" or "DoesNotExist" when values.Count > 0:
+                yield return ApiFieldError.Forbidden(path + ".values", "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
+                break;
+            case "Gt" or "Lt" when values.Count != 1:
+                yield return ApiFieldError.Required(path + ".values", "must be specified single value when `operator` is 'Lt' or 'Gt'");
+                break;
+            case "In" or "NotIn" or "Exists" or "DoesNotExist" or "Gt" or "Lt":
+                break;
+            default:
+                yield return ApiFieldError.Invalid(path + ".operator", op, "not a valid selector operator");
+                break;
+        }
+
+        foreach (var e in LabelName(path + ".key", Str(requirement["key"]) ?? ""))
+        {
+            yield return e;
+        }
+
+        for (var k = 0; k < values.Count; k++)
+        {
+            foreach (var e in LabelValue(Index(path + ".values", k), values[k]))
+            {
+                yield return e;
+            }
+        }
+    }
+
+    /// <summary>One <c>matchFields</c> entry: <c>metadata.name</c> In or NotIn exactly one node name.</summary>
+    private static IEnumerable<ApiFieldError> NodeFieldRequirement(string path, JsonObject requirement)
+    {
+        var values = (requirement["values"] as JsonArray ?? []).Select(v => Str(v) ?? "").ToList();
+        var op = Str(requirement["operator"]) ?? "";
+        if (op is not ("In" or "NotIn"))
+        {
+            yield return ApiFieldError.Invalid(path + ".operator", op, "not a valid selector operator");
+        }
+        else if (values.Count != 1)
+        {
+            yield return ApiFieldError.Required(path + ".values", "must be only one value when `operator` is 'In' or 'NotIn' for node field selector");
+        }
+
+        var key = Str(requirement["key"]) ?? "";
+        if (key != "metadata.name")
+        {
+            yield return ApiFieldError.Invalid(path + ".key", key, "not a valid field selector key");
+            yield break;
+        }
+
+        for (var k = 0; k < values.Count; k++)
+        {
+            foreach (var e in DnsSubdomain(Index(path + ".values", k), values[k]))
+            {
+                yield return e;
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>validateDeviceBindingParameters</c>, for a slice's device and an allocation result alike: at most 4 of each
+    /// list, label names, no duplicates, the two disjoint, and neither without the other.
+    /// </summary>
+    private static IEnumerable<ApiFieldError> BindingParameters(string path, JsonObject owner)
+    {
+        var conditions = (owner["bindingConditions"] as JsonArray ?? []).Select(n => Str(n) ?? "").ToList();
+        var failures = (owner["bindingFailureConditions"] as JsonArray ?? []).Select(n => Str(n) ?? "").ToList();
+        foreach (var (list, field) in new[] { (conditions, path + ".bindingConditions"), (failures, path + ".bindingFailureConditions") })
+        {
+            if (list.Count > MaxBindingConditions)
+            {
+                yield return ApiFieldError.TooMany(field, list.Count, MaxBindingConditions);
+                continue;
+            }
+
+            for (var i = 0; i < list.Count; i++)
+            {
+                foreach (var e in LabelName(Index(field, i), list[i]))
+                {
+                    yield return e;
+                }
+            }
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < conditions.Count; i++)
+        {
+            if (!seen.Add(conditions[i]))
+            {
+                yield return ApiFieldError.Duplicate(Index(path + ".bindingConditions", i), conditions[i]);
+            }
+        }
+
+        var seenFailures = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < failures.Count; i++)
+        {
+            if (!seenFailures.Add(failures[i]))
+            {
+                yield return ApiFieldError.Duplicate(Index(path + ".bindingFailureConditions", i), failures[i]);
+            }
+
+            if (seen.Contains(failures[i]))
+            {
+                yield return ApiFieldError.Invalid(Index(path + ".bindingFailureConditions", i), failures[i], "bindingFailureConditions must not overlap with bindingConditions");
+            }
+        }
+
+        // The missing list is shown as Go shows an absent slice.
+        if (conditions.Count == 0 && failures.Count > 0)
+        {
+            yield return new ApiFieldError("FieldValueInvalid", path + ".bindingConditions", "Invalid value: null: bindingConditions are required to use bindingFailureConditions");
+        }
+
+        if (failures.Count == 0 && conditions.Count > 0)
+        {
+            yield return new ApiFieldError("FieldValueInvalid", path + ".bindingFailureConditions", "Invalid value: null: bindingFailureConditions are required to use bindingConditions");
         }
     }
 
@@ -421,12 +373,6 @@ internal static partial class BuiltInValidation
 
     /// <summary>Whether two JSON values are the same, a missing value being the same as null.</summary>
     private static bool Same(JsonNode? a, JsonNode? b) => JsonNode.DeepEquals(a, b);
-
-    [GeneratedRegex("^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")]
-    private static partial Regex QualifiedNamePartRegex();
-
-    [GeneratedRegex("^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")]
-    private static partial Regex LabelValueFormatRegex();
 
     [GeneratedRegex("^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$")]
     private static partial Regex ConditionReasonRegex();

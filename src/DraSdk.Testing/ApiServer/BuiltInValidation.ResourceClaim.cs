@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 
 namespace DraSdk.Testing;
 
@@ -17,12 +16,10 @@ internal static partial class BuiltInValidation
     public const string AdminAccessNamespaceLabel = "resource.kubernetes.io/admin-access";
 
     private const string RequestReferenceMessage = "must be the name of a request in the claim or the name of a request and a subrequest separated by '/'";
-    private const string CIdentifierMessage = "a valid C identifier must start with alphabetic character or '_', followed by a string of alphanumeric characters or '_' (e.g. 'my_name',  or 'MY_NAME',  or 'MyName', regex used for validation is '[A-Za-z_][A-Za-z0-9_]*')";
     private const string Immutable = "Invalid value: \"object\": field is immutable";
 
     private static readonly string[] AllocationModes = ["All", "ExactCount"];
     private static readonly string[] TolerationOperators = ["Equal", "Exists"];
-    private static readonly string[] SortedTaintEffects = ["NoExecute", "NoSchedule", "None"];
     private static readonly string[] TemplateMetadataFields =
         ["name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "ownerReferences", "finalizers", "managedFields"];
 
@@ -452,9 +449,9 @@ internal static partial class BuiltInValidation
                 break;
         }
 
-        if (Str(toleration["effect"]) is { Length: > 0 } effect && !SortedTaintEffects.Contains(effect))
+        if (Str(toleration["effect"]) is { Length: > 0 } effect && !TaintEffects.Contains(effect))
         {
-            yield return ApiFieldError.NotSupported(path + ".effect", effect, SortedTaintEffects);
+            yield return ApiFieldError.NotSupported(path + ".effect", effect, TaintEffects);
         }
     }
 
@@ -490,63 +487,4 @@ internal static partial class BuiltInValidation
             yield return ApiFieldError.Required(path, "exactly one of \"matchAttribute\" or \"distinctAttribute\" is required, but multiple fields are set");
         }
     }
-
-    /// <summary>A fully qualified attribute name: <c>domain/id</c>, the domain a driver name, the id a C identifier of at most 32 bytes.</summary>
-    private static IEnumerable<ApiFieldError> FullyQualifiedName(string field, string name)
-    {
-        var parts = name.Split('/');
-        if (parts.Length == 1)
-        {
-            foreach (var e in CIdentifier(field, parts[0]))
-            {
-                yield return e;
-            }
-
-            yield return ApiFieldError.Invalid(field, name, "a fully qualified name must be a domain and a name separated by a slash");
-        }
-        else if (parts.Length == 2)
-        {
-            if (parts[0].Length == 0)
-            {
-                yield return ApiFieldError.Invalid(field, "", "the domain must not be empty");
-            }
-            else
-            {
-                foreach (var e in DriverName(field, parts[0]))
-                {
-                    yield return e;
-                }
-            }
-
-            if (parts[1].Length == 0)
-            {
-                yield return ApiFieldError.Invalid(field, "", "the name must not be empty");
-            }
-            else
-            {
-                foreach (var e in CIdentifier(field, parts[1]))
-                {
-                    yield return e;
-                }
-            }
-        }
-
-        // More than one slash: the server does not check further (a known gap upstream).
-    }
-
-    private static IEnumerable<ApiFieldError> CIdentifier(string field, string id)
-    {
-        if (Bytes(id) > MaxIdLength)
-        {
-            yield return ApiFieldError.TooLong(field, MaxIdLength);
-        }
-
-        if (!CIdentifierFormatRegex().IsMatch(id))
-        {
-            yield return ApiFieldError.Invalid(field, id, CIdentifierMessage);
-        }
-    }
-
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
-    private static partial Regex CIdentifierFormatRegex();
 }

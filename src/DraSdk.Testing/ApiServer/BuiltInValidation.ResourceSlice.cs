@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 
@@ -32,10 +31,7 @@ internal static partial class BuiltInValidation
     private const int MaxKeyLengthInPath = MaxDomainLength + 1 + MaxIdLength;
 
     private const string PerDeviceSelection = "exactly one of `nodeName`, `nodeSelector`, or `allNodes` is required when `perDeviceNodeSelection` is set to true in the ResourceSlice spec";
-    private const string QualifiedNameMessage = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
 
-    // Sorted, as the real server lists them.
-    private static readonly string[] TaintEffects = ["NoExecute", "NoSchedule", "None"];
     private static readonly string[] ListAttributeKinds = ["bools", "ints", "strings", "versions"];
     private static readonly string[] AttributeKinds = ["bool", "int", "string", "version", .. ListAttributeKinds];
 
@@ -64,9 +60,9 @@ internal static partial class BuiltInValidation
         }
 
         var oldSpec = old?["spec"] as JsonObject;
-        DriverName(errors, "spec.driver", Str(spec["driver"]) ?? "");
+        errors.AddRange(DriverName("spec.driver", Str(spec["driver"])));
         var pool = spec["pool"] as JsonObject ?? [];
-        PoolName(errors, "spec.pool.name", Str(pool["name"]) ?? "");
+        errors.AddRange(PoolName("spec.pool.name", Str(pool["name"])));
         if ((Long(pool["resourceSliceCount"]) ?? 0) <= 0)
         {
             errors.Add(ApiFieldError.Invalid("spec.pool.resourceSliceCount", Long(pool["resourceSliceCount"]) ?? 0, "must be greater than zero"));
@@ -100,7 +96,7 @@ internal static partial class BuiltInValidation
             if (Str(nodeName) is { Length: > 0 } name)
             {
                 set.Add("`nodeName`");
-                SubdomainValue(errors, "spec.nodeName", name);
+                errors.AddRange(DnsSubdomain("spec.nodeName", name));
             }
             else
             {
@@ -111,7 +107,7 @@ internal static partial class BuiltInValidation
         if (spec["nodeSelector"] is JsonObject selector)
         {
             set.Add("`nodeSelector`");
-            NodeSelector(errors, "spec.nodeSelector", selector);
+            errors.AddRange(NodeSelector("spec.nodeSelector", selector));
             if ((selector["nodeSelectorTerms"] as JsonArray)?.Count != 1)
             {
                 errors.Add(ApiFieldError.Invalid("spec.nodeSelector.nodeSelectorTerms", "null", "must have exactly one node selector term"));
@@ -194,7 +190,7 @@ internal static partial class BuiltInValidation
                     }
                     else
                     {
-                        DnsLabelOf(errors, path + ".name", name);
+                        errors.AddRange(DnsLabel(path + ".name", name));
                     }
 
                     Counters(errors, path + ".counters", (counterSets[i] as JsonObject)?["counters"]);
@@ -211,7 +207,7 @@ internal static partial class BuiltInValidation
 
     private static void Device(List<ApiFieldError> errors, string path, JsonObject device, JsonObject? oldDevice, bool perDeviceNodeSelection)
     {
-        DnsLabelOf(errors, path + ".name", Str(device["name"]) ?? "");
+        errors.AddRange(DnsLabel(path + ".name", Str(device["name"]) ?? ""));
         var attributes = device["attributes"] as JsonObject;
         var capacity = device["capacity"] as JsonObject;
         var combined = (attributes?.Count ?? 0) + (capacity?.Count ?? 0);
@@ -230,7 +226,7 @@ internal static partial class BuiltInValidation
         foreach (var (name, value) in attributes ?? [])
         {
             // A key's own problems are reported on the map, its value's under the key.
-            AttributeName(errors, path + ".attributes", name);
+            errors.AddRange(AttributeName(path + ".attributes", name));
             Attribute(errors, path + ".attributes[" + KeyInPath(name) + "]", value as JsonObject ?? []);
         }
 
@@ -240,7 +236,7 @@ internal static partial class BuiltInValidation
             var multiple = Bool(device["allowMultipleAllocations"]);
             foreach (var (name, value) in capacity ?? [])
             {
-                AttributeName(errors, path + ".capacity", name);
+                errors.AddRange(AttributeName(path + ".capacity", name));
                 var field = path + ".capacity[" + KeyInPath(name) + "].requestPolicy";
                 if (value?["requestPolicy"] is JsonObject policy)
                 {
@@ -267,10 +263,10 @@ internal static partial class BuiltInValidation
                 for (var j = 0; j < taints.Count; j++)
                 {
                     var field = Index(path + ".taints", j);
-                    LabelName(errors, field + ".key", Str((taints[j] as JsonObject)?["key"]) ?? "");
+                    errors.AddRange(LabelName(field + ".key", Str((taints[j] as JsonObject)?["key"]) ?? ""));
                     if (Str((taints[j] as JsonObject)?["value"]) is { Length: > 0 } taintValue)
                     {
-                        LabelValue(errors, field + ".value", taintValue);
+                        errors.AddRange(LabelValue(field + ".value", taintValue));
                     }
 
                     if (Str((taints[j] as JsonObject)?["effect"]) is not { Length: > 0 } effect)
@@ -304,7 +300,7 @@ internal static partial class BuiltInValidation
                     }
                     else
                     {
-                        DnsLabelOf(errors, field + ".counterSet", set);
+                        errors.AddRange(DnsLabel(field + ".counterSet", set));
                     }
 
                     Counters(errors, field + ".counters", (consumptions[j] as JsonObject)?["counters"]);
@@ -317,7 +313,7 @@ internal static partial class BuiltInValidation
         }
 
         NodeSelectionOfDevice(errors, path, device, perDeviceNodeSelection);
-        BindingConditions(errors, path, device);
+        errors.AddRange(BindingParameters(path, device));
     }
 
     private static void NodeSelectionOfDevice(List<ApiFieldError> errors, string path, JsonObject device, bool perDeviceNodeSelection)
@@ -341,7 +337,7 @@ internal static partial class BuiltInValidation
             if (Str(nodeName) is { Length: > 0 } name)
             {
                 set.Add("`nodeName`");
-                SubdomainValue(errors, path + ".nodeName", name);
+                errors.AddRange(DnsSubdomain(path + ".nodeName", name));
             }
             else
             {
@@ -352,7 +348,7 @@ internal static partial class BuiltInValidation
         if (selector is not null)
         {
             set.Add("`nodeSelector`");
-            NodeSelector(errors, path + ".nodeSelector", selector);
+            errors.AddRange(NodeSelector(path + ".nodeSelector", selector));
         }
 
         if (allNodes is not null)
@@ -374,53 +370,6 @@ internal static partial class BuiltInValidation
         else if (set.Count > 1)
         {
             errors.Add(ApiFieldError.Invalid(path, "{" + string.Join(", ", set) + "}", PerDeviceSelection));
-        }
-    }
-
-    private static void BindingConditions(List<ApiFieldError> errors, string path, JsonObject device)
-    {
-        var binding = (device["bindingConditions"] as JsonArray ?? []).Select(n => Str(n) ?? "").ToList();
-        var failure = (device["bindingFailureConditions"] as JsonArray ?? []).Select(n => Str(n) ?? "").ToList();
-        foreach (var (field, list) in new[] { (path + ".bindingConditions", binding), (path + ".bindingFailureConditions", failure) })
-        {
-            if (list.Count > MaxBindingConditions)
-            {
-                errors.Add(ApiFieldError.TooMany(field, list.Count, MaxBindingConditions));
-                continue;
-            }
-
-            for (var k = 0; k < list.Count; k++)
-            {
-                LabelName(errors, Index(field, k), list[k]);
-            }
-        }
-
-        // Each list without duplicates, the two disjoint, and neither without the other.
-        foreach (var (field, list) in new[] { (path + ".bindingConditions", binding), (path + ".bindingFailureConditions", failure) })
-        {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            for (var k = 0; k < list.Count; k++)
-            {
-                if (!seen.Add(list[k]))
-                {
-                    errors.Add(ApiFieldError.Duplicate(Index(field, k), list[k]));
-                }
-
-                if (list == failure && binding.Contains(list[k]))
-                {
-                    errors.Add(ApiFieldError.Invalid(Index(field, k), list[k], "bindingFailureConditions must not overlap with bindingConditions"));
-                }
-            }
-        }
-
-        if (binding.Count == 0 && failure.Count > 0)
-        {
-            errors.Add(ApiFieldError.Invalid(path + ".bindingConditions", "[]", "bindingConditions are required to use bindingFailureConditions"));
-        }
-
-        if (failure.Count == 0 && binding.Count > 0)
-        {
-            errors.Add(ApiFieldError.Invalid(path + ".bindingFailureConditions", "[]", "bindingFailureConditions are required to use bindingConditions"));
         }
     }
 
@@ -646,284 +595,9 @@ internal static partial class BuiltInValidation
 
         foreach (var (name, _) in map)
         {
-            DnsLabelOf(errors, path, name);
+            errors.AddRange(DnsLabel(path, name));
         }
     }
-
-    private static void NodeSelector(List<ApiFieldError> errors, string path, JsonObject selector)
-    {
-        if (selector["nodeSelectorTerms"] is not JsonArray { Count: > 0 } terms)
-        {
-            errors.Add(ApiFieldError.Required(path + ".nodeSelectorTerms", "must have at least one node selector term"));
-            return;
-        }
-
-        for (var i = 0; i < terms.Count; i++)
-        {
-            var term = Index(path + ".nodeSelectorTerms", i);
-            var expressions = (terms[i] as JsonObject)?["matchExpressions"] as JsonArray ?? [];
-            for (var j = 0; j < expressions.Count; j++)
-            {
-                NodeSelectorRequirement(errors, Index(term + ".matchExpressions", j), expressions[j] as JsonObject ?? []);
-            }
-
-            var fields = (terms[i] as JsonObject)?["matchFields"] as JsonArray ?? [];
-            for (var j = 0; j < fields.Count; j++)
-            {
-                NodeFieldRequirement(errors, Index(term + ".matchFields", j), fields[j] as JsonObject ?? []);
-            }
-        }
-    }
-
-    private static void NodeSelectorRequirement(List<ApiFieldError> errors, string path, JsonObject requirement)
-    {
-        var values = (requirement["values"] as JsonArray ?? []).Select(v => Str(v) ?? "").ToList();
-        var op = Str(requirement["operator"]) ?? "";
-        switch (op)
-        {
-            case "In" or "NotIn":
-                if (values.Count == 0)
-                {
-                    errors.Add(ApiFieldError.Required(path + ".values", "must be specified when `operator` is 'In' or 'NotIn'"));
-                }
-
-                break;
-            case "Exists" or "DoesNotExist":
-                if (values.Count > 0)
-                {
-                    errors.Add(ApiFieldError.Forbidden(path + ".values", "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"));
-                }
-
-                break;
-            case "Gt" or "Lt":
-                if (values.Count != 1)
-                {
-                    errors.Add(ApiFieldError.Required(path + ".values", "must be specified single value when `operator` is 'Lt' or 'Gt'"));
-                }
-
-                break;
-            default:
-                errors.Add(ApiFieldError.Invalid(path + ".operator", op, "not a valid selector operator"));
-                break;
-        }
-
-        LabelName(errors, path + ".key", Str(requirement["key"]) ?? "");
-        for (var k = 0; k < values.Count; k++)
-        {
-            LabelValue(errors, Index(path + ".values", k), values[k]);
-        }
-    }
-
-    private static void NodeFieldRequirement(List<ApiFieldError> errors, string path, JsonObject requirement)
-    {
-        var values = (requirement["values"] as JsonArray ?? []).Select(v => Str(v) ?? "").ToList();
-        var op = Str(requirement["operator"]) ?? "";
-        if (op is "In" or "NotIn")
-        {
-            if (values.Count != 1)
-            {
-                errors.Add(ApiFieldError.Required(path + ".values", "must be only one value when `operator` is 'In' or 'NotIn' for node field selector"));
-            }
-        }
-        else
-        {
-            errors.Add(ApiFieldError.Invalid(path + ".operator", op, "not a valid selector operator"));
-        }
-
-        var key = Str(requirement["key"]) ?? "";
-        if (key != "metadata.name")
-        {
-            errors.Add(ApiFieldError.Invalid(path + ".key", key, "not a valid field selector key"));
-            return;
-        }
-
-        for (var k = 0; k < values.Count; k++)
-        {
-            SubdomainValue(errors, Index(path + ".values", k), values[k]);
-        }
-    }
-
-    /// <summary>A driver name, also the domain of an attribute name: a DNS subdomain of at most 63 bytes, upper case allowed.</summary>
-    private static void DriverName(List<ApiFieldError> errors, string field, string name)
-    {
-        if (name.Length == 0)
-        {
-            errors.Add(ApiFieldError.Required(field));
-            return;
-        }
-
-        if (Bytes(name) > MaxDriverNameLength)
-        {
-            errors.Add(ApiFieldError.TooLong(field, MaxDriverNameLength));
-        }
-
-        // kube-apiserver compares the lower-cased name (Example.com is accepted).
-        foreach (var message in SubdomainMessages(name.ToLowerInvariant()))
-        {
-            errors.Add(ApiFieldError.Invalid(field, name, message));
-        }
-    }
-
-    private static void PoolName(List<ApiFieldError> errors, string field, string name)
-    {
-        if (name.Length == 0)
-        {
-            errors.Add(ApiFieldError.Required(field));
-            return;
-        }
-
-        if (Bytes(name) > MaxPoolNameLength)
-        {
-            errors.Add(ApiFieldError.TooLong(field, MaxPoolNameLength));
-        }
-
-        foreach (var part in name.Split('/'))
-        {
-            SubdomainValue(errors, field, part);
-        }
-    }
-
-    /// <summary>
-    /// An attribute or capacity name: a C identifier of at most 32 bytes, optionally after a domain and '/'. As in
-    /// kube-apiserver 1.36, a name with more than one '/' is not checked at all (the SDK refuses it).
-    /// </summary>
-    private static void AttributeName(List<ApiFieldError> errors, string field, string name)
-    {
-        var parts = name.Split('/');
-        if (parts.Length == 1)
-        {
-            CIdentifier(errors, field, parts[0]);
-        }
-        else if (parts.Length == 2)
-        {
-            if (parts[0].Length == 0)
-            {
-                errors.Add(ApiFieldError.Invalid(field, "", "the domain must not be empty"));
-            }
-            else
-            {
-                DriverName(errors, field, parts[0]);
-            }
-
-            if (parts[1].Length == 0)
-            {
-                errors.Add(ApiFieldError.Invalid(field, "", "the name must not be empty"));
-            }
-            else
-            {
-                CIdentifier(errors, field, parts[1]);
-            }
-        }
-    }
-
-    private static void CIdentifier(List<ApiFieldError> errors, string field, string id)
-    {
-        if (Bytes(id) > MaxIdLength)
-        {
-            errors.Add(ApiFieldError.TooLong(field, MaxIdLength));
-        }
-
-        if (!CIdentifierRegex().IsMatch(id))
-        {
-            errors.Add(ApiFieldError.Invalid(field, id, CIdentifierMessage));
-        }
-    }
-
-    /// <summary>A label name (qualified name): an optional DNS subdomain and '/', then at most 63 bytes.</summary>
-    private static void LabelName(List<ApiFieldError> errors, string field, string value)
-    {
-        var parts = value.Split('/');
-        string name;
-        if (parts.Length == 1)
-        {
-            name = parts[0];
-        }
-        else if (parts.Length == 2)
-        {
-            name = parts[1];
-            if (parts[0].Length == 0)
-            {
-                errors.Add(ApiFieldError.Invalid(field, value, "prefix part must be non-empty"));
-            }
-            else
-            {
-                foreach (var message in SubdomainMessages(parts[0]))
-                {
-                    errors.Add(ApiFieldError.Invalid(field, value, "prefix part " + message));
-                }
-            }
-        }
-        else
-        {
-            errors.Add(ApiFieldError.Invalid(field, value, "a qualified name " + QualifiedNameMessage + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"));
-            return;
-        }
-
-        if (name.Length == 0)
-        {
-            errors.Add(ApiFieldError.Invalid(field, value, "name part must be non-empty"));
-            return;
-        }
-
-        if (Bytes(name) > 63)
-        {
-            errors.Add(ApiFieldError.Invalid(field, value, "name part must be no more than 63 bytes"));
-        }
-
-        if (!LabelNamePartRegex().IsMatch(name))
-        {
-            errors.Add(ApiFieldError.Invalid(field, value, "name part " + QualifiedNameMessage));
-        }
-    }
-
-    private static void LabelValue(List<ApiFieldError> errors, string field, string value)
-    {
-        if (Bytes(value) > 63)
-        {
-            errors.Add(ApiFieldError.Invalid(field, value, "must be no more than 63 bytes"));
-        }
-
-        if (!LabelValueRegex().IsMatch(value))
-        {
-            errors.Add(ApiFieldError.Invalid(field, value, LabelValueMessage));
-        }
-    }
-
-    /// <summary>A DNS label (device, counter set and counter names), each problem a cause.</summary>
-    private static void DnsLabelOf(List<ApiFieldError> errors, string field, string value)
-    {
-        if (Bytes(value) > 63)
-        {
-            errors.Add(ApiFieldError.Invalid(field, value, "must be no more than 63 bytes"));
-        }
-
-        if (!LabelRegex().IsMatch(value))
-        {
-            errors.Add(ApiFieldError.Invalid(field, value, LabelMessage));
-        }
-    }
-
-    private static void SubdomainValue(List<ApiFieldError> errors, string field, string value)
-    {
-        foreach (var message in SubdomainMessages(value))
-        {
-            errors.Add(ApiFieldError.Invalid(field, value, message));
-        }
-    }
-
-    private static IEnumerable<string> SubdomainMessages(string value)
-    {
-        if (Bytes(value) > 253)
-        {
-            yield return "must be no more than 253 bytes";
-        }
-
-        if (!SubdomainRegex().IsMatch(value))
-        {
-            yield return SubdomainMessage;
-        }
-    }
-
 
     /// <summary>A map key as the server shows it in a field path: keys over 96 bytes shortened in the middle.</summary>
     private static string KeyInPath(string key)
@@ -951,15 +625,6 @@ internal static partial class BuiltInValidation
             return null;
         }
     }
-
-    [GeneratedRegex("^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")]
-    private static partial Regex LabelNamePartRegex();
-
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
-    private static partial Regex CIdentifierRegex();
-
-    [GeneratedRegex("^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")]
-    private static partial Regex LabelValueRegex();
 
     [GeneratedRegex("^(0|[1-9]\\d*)\\.(0|[1-9]\\d*)\\.(0|[1-9]\\d*)(?:-((?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\\.(?:0|[1-9]\\d*|\\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\\+([0-9a-zA-Z-]+(?:\\.[0-9a-zA-Z-]+)*))?$")]
     private static partial Regex SemVerRegex();

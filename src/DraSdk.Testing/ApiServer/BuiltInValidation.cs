@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 
 namespace DraSdk.Testing;
 
@@ -14,8 +13,6 @@ internal static partial class BuiltInValidation
 
     public const int MaxDevicesPerSliceWithTaintsOrCounters = 64;
 
-    private const string LabelMessage = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
-    private const string SubdomainMessage = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
     private const string NodeSelection = "exactly one of `nodeName`, `nodeSelector`, `allNodes`, `perDeviceNodeSelection` is required";
 
     /// <summary>The built-in validator for a resource, if there is one.</summary>
@@ -41,32 +38,6 @@ internal static partial class BuiltInValidation
         return isNamespace ? DnsLabel("metadata.name", name) : DnsSubdomain("metadata.name", name);
     }
 
-    public static IEnumerable<ApiFieldError> DnsLabel(string field, string value)
-    {
-        if (value.Length > 63)
-        {
-            yield return ApiFieldError.Invalid(field, value, "must be no more than 63 characters");
-        }
-
-        if (!LabelRegex().IsMatch(value))
-        {
-            yield return ApiFieldError.Invalid(field, value, LabelMessage);
-        }
-    }
-
-    public static IEnumerable<ApiFieldError> DnsSubdomain(string field, string value, int maxLength = 253)
-    {
-        if (value.Length > maxLength)
-        {
-            yield return ApiFieldError.Invalid(field, value, string.Create(CultureInfo.InvariantCulture, $"must be no more than {maxLength} characters"));
-        }
-
-        if (!SubdomainRegex().IsMatch(value))
-        {
-            yield return ApiFieldError.Invalid(field, value, SubdomainMessage);
-        }
-    }
-
     private static IEnumerable<ApiFieldError> ResourceSlice(JsonObject obj, JsonObject? old) => ResourceSliceRules(obj, old);
 
     private static string Index(string field, int i) => string.Create(CultureInfo.InvariantCulture, $"{field}[{i}]");
@@ -76,10 +47,4 @@ internal static partial class BuiltInValidation
     private static bool Bool(JsonNode? node) => node is JsonValue v && v.TryGetValue<bool>(out var b) && b;
 
     private static long? Long(JsonNode? node) => node is JsonValue v && v.TryGetValue<long>(out var l) ? l : null;
-
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
-    private static partial Regex LabelRegex();
-
-    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
-    private static partial Regex SubdomainRegex();
 }

@@ -66,6 +66,27 @@ public sealed class ValidationTests
     }
 
     [Fact]
+    public async Task Name_lengths_are_counted_in_UTF8_bytes_as_Go_counts_them()
+    {
+        await using var api = await InMemoryKubernetesApiServer.StartAsync(TestContext.Current.CancellationToken);
+        using var client = api.CreateClient();
+        var ct = TestContext.Current.CancellationToken;
+
+        // 127 characters, 254 bytes: over the subdomain limit (and not of its alphabet).
+        var node = await ExpectStatusAsync(Unprocessable, () => client.CoreV1.CreateNodeAsync(new V1Node { Metadata = new V1ObjectMeta { Name = new string('é', 127) } }, cancellationToken: ct));
+        Assert.Contains(node.Details.Causes, c => c is { Field: "metadata.name" } && c.Message.EndsWith("must be no more than 253 bytes", StringComparison.Ordinal));
+        Assert.Contains(node.Details.Causes, c => c.Message.Contains("RFC 1123 subdomain", StringComparison.Ordinal));
+
+        // 32 characters, 64 bytes: over the label limit of a namespace name.
+        var ns = await ExpectStatusAsync(Unprocessable, () => client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = new string('é', 32) } }, cancellationToken: ct));
+        Assert.Contains(ns.Details.Causes, c => c is { Field: "metadata.name" } && c.Message.EndsWith("must be no more than 63 bytes", StringComparison.Ordinal));
+
+        // 31 characters, 62 bytes: within the limit, refused only for its alphabet.
+        var shortNs = await ExpectStatusAsync(Unprocessable, () => client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = new string('é', 31) } }, cancellationToken: ct));
+        Assert.Contains("RFC 1123 label", Assert.Single(shortNs.Details.Causes).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Claim_request_names_must_be_DNS_labels_and_the_spec_is_immutable()
     {
         await using var api = await InMemoryKubernetesApiServer.StartAsync(TestContext.Current.CancellationToken);
