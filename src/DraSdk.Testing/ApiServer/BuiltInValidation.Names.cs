@@ -21,6 +21,10 @@ internal static partial class BuiltInValidation
     /// <summary>Device taint effects, sorted as the real server lists them (slice taints and claim tolerations).</summary>
     private static readonly string[] TaintEffects = ["NoExecute", "NoSchedule", "None"];
 
+    // util/validation's MaxLenError (DNS labels and subdomains) says "characters" although Go counts bytes; the newer
+    // content package (label keys and values) says "bytes".
+    private static string MaxCharacters(int limit) => "must be no more than " + limit.ToString(System.Globalization.CultureInfo.InvariantCulture) + " characters";
+
     private static string MaxBytes(int limit) => "must be no more than " + limit.ToString(System.Globalization.CultureInfo.InvariantCulture) + " bytes";
 
     /// <summary>A DNS label (RFC 1123): at most 63 bytes of lower-case alphanumerics and '-'. Empty is refused by the pattern.</summary>
@@ -28,12 +32,13 @@ internal static partial class BuiltInValidation
     {
         if (Bytes(value) > MaxLabelLength)
         {
-            yield return ApiFieldError.Invalid(field, value, MaxBytes(MaxLabelLength));
+            yield return ApiFieldError.Invalid(field, value, MaxCharacters(MaxLabelLength));
         }
 
         if (!LabelRegex().IsMatch(value))
         {
-            yield return ApiFieldError.Invalid(field, value, LabelMessage);
+            // A valid subdomain of the right length that is no label can only have dots.
+            yield return ApiFieldError.Invalid(field, value, SubdomainRegex().IsMatch(value) ? "must not contain dots" : LabelMessage);
         }
     }
 
@@ -46,7 +51,7 @@ internal static partial class BuiltInValidation
     {
         if (Bytes(value) > MaxSubdomainLength)
         {
-            yield return MaxBytes(MaxSubdomainLength);
+            yield return MaxCharacters(MaxSubdomainLength);
         }
 
         if (!SubdomainRegex().IsMatch(value))

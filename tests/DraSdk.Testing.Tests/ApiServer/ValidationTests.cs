@@ -72,18 +72,25 @@ public sealed class ValidationTests
         using var client = api.CreateClient();
         var ct = TestContext.Current.CancellationToken;
 
-        // 127 characters, 254 bytes: over the subdomain limit (and not of its alphabet).
+        // 127 characters, 254 bytes: over the subdomain limit (and not of its alphabet). Go counts bytes, while the
+        // message of util/validation says "characters".
         var node = await ExpectStatusAsync(Unprocessable, () => client.CoreV1.CreateNodeAsync(new V1Node { Metadata = new V1ObjectMeta { Name = new string('é', 127) } }, cancellationToken: ct));
-        Assert.Contains(node.Details.Causes, c => c is { Field: "metadata.name" } && c.Message.EndsWith("must be no more than 253 bytes", StringComparison.Ordinal));
+        Assert.Contains(node.Details.Causes, c => c is { Field: "metadata.name" } && c.Message.EndsWith("must be no more than 253 characters", StringComparison.Ordinal));
         Assert.Contains(node.Details.Causes, c => c.Message.Contains("RFC 1123 subdomain", StringComparison.Ordinal));
 
         // 32 characters, 64 bytes: over the label limit of a namespace name.
         var ns = await ExpectStatusAsync(Unprocessable, () => client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = new string('é', 32) } }, cancellationToken: ct));
-        Assert.Contains(ns.Details.Causes, c => c is { Field: "metadata.name" } && c.Message.EndsWith("must be no more than 63 bytes", StringComparison.Ordinal));
+        Assert.Contains(ns.Details.Causes, c => c is { Field: "metadata.name" } && c.Message.EndsWith("must be no more than 63 characters", StringComparison.Ordinal));
 
         // 31 characters, 62 bytes: within the limit, refused only for its alphabet.
         var shortNs = await ExpectStatusAsync(Unprocessable, () => client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = new string('é', 31) } }, cancellationToken: ct));
         Assert.Contains("RFC 1123 label", Assert.Single(shortNs.Details.Causes).Message, StringComparison.Ordinal);
+
+        // A subdomain where a label belongs: the server says what is wrong with it.
+        var dotted = await ExpectStatusAsync(Unprocessable, () => client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "team.a" } }, cancellationToken: ct));
+        var dots = Assert.Single(dotted.Details.Causes);
+        Assert.Equal("metadata.name", dots.Field);
+        Assert.EndsWith("must not contain dots", dots.Message, StringComparison.Ordinal);
     }
 
     [Fact]
