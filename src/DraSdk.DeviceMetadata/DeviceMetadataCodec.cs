@@ -48,14 +48,11 @@ public static class DeviceMetadataCodec
     public static DeviceMetadataDocument? Decode(ReadOnlySpan<byte> stream)
     {
         var reader = new Utf8JsonReader(stream, new JsonReaderOptions { AllowMultipleValues = true });
-        while (true)
+        while (reader.Read())
         {
-            if (!JsonDocument.TryParseValue(ref reader, out JsonDocument? value))
-            {
-                return null;
-            }
+            // The reader is on the value's first token; parsing leaves it on the value's last.
+            using JsonDocument value = JsonDocument.ParseValue(ref reader);
 
-            using (value)
             {
                 JsonElement root = value.RootElement;
                 if (root.ValueKind != JsonValueKind.Object
@@ -83,6 +80,8 @@ public static class DeviceMetadataCodec
                 }
             }
         }
+
+        return null;
     }
 
     private static string EncodeOne(DeviceMetadataDocument d, string version)
