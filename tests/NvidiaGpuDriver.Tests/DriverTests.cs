@@ -39,7 +39,7 @@ public sealed class DriverTests
         Assert.Equal(string.Empty, result.Error);
         V1.Device device = Assert.Single(result.Devices);
         Assert.Equal($"k8s.gpu.nvidia.com/claim={claim.Metadata.Uid}-gpu-0", Assert.Single(device.CdiDeviceIds));
-        string specPath = Assert.Single(Directory.GetFiles(env.CdiRoot));
+        string specPath = Assert.Single(Directory.GetFiles(env.CdiRoot, "k8s.gpu.nvidia.com-claim_*"));
         Assert.Equal($"k8s.gpu.nvidia.com-claim_{claim.Metadata.Uid}.json", Path.GetFileName(specPath));
         JsonObject spec = JsonNode.Parse(await File.ReadAllTextAsync(specPath, Ct))!.AsObject();
         Assert.Equal("k8s.gpu.nvidia.com/claim", (string?)spec["kind"]);
@@ -190,7 +190,7 @@ public sealed class DriverTests
 
         Assert.Contains(expected, response.Claims[bad.Metadata.Uid].Error, StringComparison.Ordinal);
         Assert.Equal(string.Empty, response.Claims[good.Metadata.Uid].Error);
-        Assert.Single(Directory.GetFiles(env.CdiRoot)); // nothing written for the bad claim
+        Assert.Single(Directory.GetFiles(env.CdiRoot, "k8s.gpu.nvidia.com-claim_*")); // nothing written for the bad claim
         Assert.Empty(env.Control.Actions);
     }
 
@@ -330,7 +330,7 @@ public sealed class DriverTests
             claim = await Claims.CreateAllocatedAsync(env.Client, "survivor", "gpu-1",
                 """{"apiVersion":"resource.nvidia.com/v1beta1","kind":"GpuConfig","sharing":{"strategy":"MPS"}}""");
             Assert.Equal(string.Empty, (await env.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Error);
-            spec = Assert.Single(Directory.GetFiles(env.CdiRoot));
+            spec = Assert.Single(Directory.GetFiles(env.CdiRoot, "k8s.gpu.nvidia.com-claim_*"));
             before = await File.ReadAllTextAsync(spec, Ct);
         }
 
