@@ -3,6 +3,7 @@ using DraSdk.Cdi;
 using DraSdk.DeviceMetadata;
 using DraSdk.KubeletPlugin;
 using DraSdk.Testing;
+using DraSdk.Tests.Shared;
 using k8s;
 using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
@@ -225,6 +226,35 @@ public sealed class DeviceMetadataTests : IAsyncLifetime
         Assert.Equal("A&B <x> é", only.Devices[0].Attributes!["dev.example.com/model"].StringValue);
         Assert.Equal(1, only.Devices[0].Attributes!["index"].IntValue);
         Assert.Null(DeviceMetadataReader.ReadResourceClaimTemplate("gpu", "req", container));
+    }
+
+    [Fact]
+    public async Task Podman_mounts_the_metadata_file_read_only_at_the_documented_path()
+    {
+        BusyboxPodman podman = BusyboxPodman.Create(Path.Combine(_root, "podman"));
+        await using LocalNode node = await StartAsync();
+        Resourcev1ResourceClaim claim = await AllocateAsync(node.Client, "meta", "dev-1");
+        string uid = claim.Metadata.Uid;
+        V1.NodePrepareResourceResponse answer = (await node.Plugin.PrepareAsync([claim], Ct)).Claims[uid];
+        Assert.Equal(string.Empty, answer.Error);
+
+        // Podman 4.3 reads /var/run/cdi only: the metadata spec goes there as written (its host path stays under the node's root).
+        string id = answer.Devices.Single().CdiDeviceIds.Single(i => i.Contains("/metadata=", StringComparison.Ordinal));
+        string spec = Path.Combine(BusyboxPodman.SpecDirectory, $"dev.example.com_metadata_{uid}_req.json");
+        Directory.CreateDirectory(BusyboxPodman.SpecDirectory);
+        File.Copy(Path.Combine(CdiRoot, Path.GetFileName(spec)), spec);
+        try
+        {
+            const string path = "/var/run/kubernetes.io/dra-device-attributes/resourceclaims/meta/req/dev.example.com-metadata.json";
+            PodmanResult run = podman.Run([id], $"cat {path} && if echo x >> {path}; then echo WRITABLE; else echo READ-ONLY; fi");
+            Assert.True(run.ExitCode == 0, $"{run.CommandLine}\n{run.Stdout}\n{run.Stderr}");
+            Assert.StartsWith(ExpectedMetadata(uid, 1), run.Stdout, StringComparison.Ordinal);
+            Assert.EndsWith("READ-ONLY\n", run.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(spec);
+        }
     }
 
     private async Task<LocalNode> StartAsync(int? maxBytes = null) =>
