@@ -163,7 +163,7 @@ public sealed class DeviceMetadataTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task After_the_CDI_directory_is_wiped_the_metadata_spec_is_written_again_at_start()
+    public async Task After_the_CDI_directory_is_wiped_the_metadata_spec_is_written_again_at_start_and_orphans_are_removed()
     {
         Resourcev1ResourceClaim claim;
         string specPath;
@@ -177,10 +177,28 @@ public sealed class DeviceMetadataTests : IAsyncLifetime
         }
 
         Directory.Delete(CdiRoot, recursive: true);
+
+        // What a kill between the metadata and the checkpoint leaves of another claim: removed at start.
+        string orphan = Path.Combine(DataDirectory, "dra-device-metadata", "default_killed", "req");
+        Directory.CreateDirectory(orphan);
+        await File.WriteAllTextAsync(Path.Combine(orphan, "metadata.json"), "{}\n", Ct);
         await using (LocalNode node = await StartAsync())
         {
             Assert.Equal(before, await File.ReadAllTextAsync(specPath, Ct));
             Assert.Equal(2, Directory.GetFiles(CdiRoot).Length);
+            Assert.False(Directory.Exists(Path.GetDirectoryName(orphan)));
+            Assert.True(File.Exists(Path.Combine(DataDirectory, "dra-device-metadata", "default_meta", "req", "metadata.json")));
+        }
+
+        // With the file gone too, it is written again from the checkpoint: the devices without their attributes.
+        Directory.Delete(CdiRoot, recursive: true);
+        File.Delete(Path.Combine(DataDirectory, "dra-device-metadata", "default_meta", "req", "metadata.json"));
+        await using (LocalNode node = await StartAsync())
+        {
+            Assert.Equal(before, await File.ReadAllTextAsync(specPath, Ct));
+            DeviceMetadataDocument again = DeviceMetadataReader.ReadFile(Path.Combine(DataDirectory, "dra-device-metadata", "default_meta", "req", "metadata.json"))!;
+            Assert.Equal(("dev-1", 1L), (again.Requests.Single().Devices.Single().Name, again.Generation));
+            Assert.Null(again.Requests[0].Devices[0].Attributes);
         }
     }
 

@@ -150,9 +150,24 @@ internal sealed class DeviceMetadataFiles
         return wrote;
     }
 
-    /// <summary>Removes metadata CDI specs of claims not prepared (a kill between the spec and the record) and temporary files.</summary>
+    /// <summary>
+    /// Removes the metadata of claims not prepared (a kill between the files and the record): their CDI specs, their
+    /// directories, and temporary files.
+    /// </summary>
     public void RemoveOrphans(IReadOnlyDictionary<string, PreparedClaimRecord> claims)
     {
+        if (Directory.Exists(Root))
+        {
+            HashSet<string> owned = [.. claims.Values.Select(r => r.Namespace + "_" + r.Name)];
+            foreach (string directory in Directory.EnumerateDirectories(Root))
+            {
+                if (!owned.Contains(Path.GetFileName(directory)))
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+            }
+        }
+
         if (!Directory.Exists(CdiRoot))
         {
             return;
