@@ -15,12 +15,13 @@ internal static class ExampleDriverHosting
         {
             NodeName = DraDriverSettings.NodeName.Read(builder.Configuration) ?? string.Empty,
             NumDevices = ExampleDriverOptions.NumDevicesSetting.Read(builder.Configuration),
+            DeviceMetadata = ExampleDriverOptions.DeviceMetadataSetting.Read(builder.Configuration),
         };
 
         IServiceCollection services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton<FakeGpuDiscovery>();
-        services.AddCdiDriver<GpuDriver>(ExampleDriverOptions.CdiKind, o => o.DriverName = ExampleDriverOptions.DriverName)
+        services.AddCdiDriver<GpuDriver>(ExampleDriverOptions.CdiKind, o => o.DriverName = ExampleDriverOptions.DriverName, c => c.DeviceMetadata = options.DeviceMetadata)
             .AddNodeDevices();
         services.AddHostedService<DevicePublisher>();
         return builder;

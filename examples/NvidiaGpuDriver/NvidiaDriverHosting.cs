@@ -33,7 +33,9 @@ internal static class NvidiaDriverHosting
             : new RecordingGpuControl(sp.GetRequiredService<ILogger<RecordingGpuControl>>()));
         services.AddSingleton<DeviceHealthTracker>();
 
-        services.AddCdiDriver<NvidiaDriver>(NvidiaDriverOptions.CdiKind, o => o.DriverName = NvidiaDriverOptions.DriverName)
+        // Device metadata (KEP-5304) unless DEVICE_METADATA=false.
+        bool deviceMetadata = NvidiaDriverOptions.DeviceMetadataSetting.Read(config);
+        services.AddCdiDriver<NvidiaDriver>(NvidiaDriverOptions.CdiKind, o => o.DriverName = NvidiaDriverOptions.DriverName, c => c.DeviceMetadata = deviceMetadata)
             .AddDeviceHealth<DeviceHealthTracker>()
             .AddResourceSlicePublisher();
         services.AddHostedService<DevicePublisher>();

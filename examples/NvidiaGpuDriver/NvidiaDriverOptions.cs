@@ -45,9 +45,12 @@ internal sealed class NvidiaDriverOptions
     public static readonly DriverSetting<IReadOnlyList<long>> AdditionalXidsSetting = DriverSetting.Create<IReadOnlyList<long>>("ADDITIONAL_XIDS_TO_IGNORE", [], "none",
         "XIDs (comma-separated) that never taint a GPU, besides 13, 31, 43, 45, 68 and 109.", ParseXids);
 
+    public static readonly DriverSetting<bool> DeviceMetadataSetting = DriverSetting.Flag("DEVICE_METADATA", true,
+        "Whether containers get the device metadata file of each request (KEP-5304: uuid, productName, driverVersion, PCI bus id...) at /var/run/kubernetes.io/dra-device-attributes/.");
+
     /// <summary>Every environment variable of the driver's own, for the usage text and for binding.</summary>
     public static readonly DriverSetting[] Settings =
-        [DeviceSourceSetting, DriverRootSetting, ContainerDriverRootSetting, DevRootSetting, SysfsRootSetting, ProcRootSetting, MpsRootSetting, AdditionalXidsSetting];
+        [DeviceSourceSetting, DriverRootSetting, ContainerDriverRootSetting, DevRootSetting, SysfsRootSetting, ProcRootSetting, MpsRootSetting, AdditionalXidsSetting, DeviceMetadataSetting];
 
     /// <summary>The node (<c>NODE_NAME</c>); empty when unset (the kubelet plugin then refuses to start).</summary>
     public string NodeName { get; set; } = string.Empty;
@@ -73,6 +76,9 @@ internal sealed class NvidiaDriverOptions
 
     public IReadOnlyList<long> AdditionalXidsToIgnore { get; set; } = [];
 
+    /// <summary>Whether each prepared request gets its device metadata file (<c>DEVICE_METADATA</c>, on by default).</summary>
+    public bool DeviceMetadata { get; set; } = true;
+
     public string EffectiveContainerDriverRoot => ContainerDriverRoot ?? DriverRoot;
 
     public bool IsReplay => DeviceSource.StartsWith(ReplayPrefix, StringComparison.Ordinal);
@@ -91,6 +97,7 @@ internal sealed class NvidiaDriverOptions
         ProcRoot = ProcRootSetting.Read(config)!;
         MpsRoot = MpsRootSetting.Read(config);
         AdditionalXidsToIgnore = AdditionalXidsSetting.Read(config);
+        DeviceMetadata = DeviceMetadataSetting.Read(config);
     }
 
     /// <summary>The first problem with the settings, or null.</summary>

@@ -44,6 +44,10 @@ public static class CdiDriverServiceCollectionExtensions
 
         options.Validate(o => CdiKind.TryParse(o.Kind, out _), $"CdiDriverOptions.Kind '{kind}' is not a CDI kind (vendor/class, e.g. k8s.gpu.example.com/gpu).");
         options.Validate(o => o.MinimumVersion is null || o.MaximumVersion is null || o.MinimumVersion <= o.MaximumVersion, "CdiDriverOptions.MinimumVersion is above MaximumVersion.");
+        options.Validate(
+            o => !o.DeviceMetadata || (o.DeviceMetadataApiVersions.Count > 0 && o.DeviceMetadataApiVersions.All(v => DraSdk.DeviceMetadata.DeviceMetadataVersions.Supported.Contains(v, StringComparer.Ordinal))),
+            $"CdiDriverOptions.DeviceMetadataApiVersions must name at least one of {string.Join(", ", DraSdk.DeviceMetadata.DeviceMetadataVersions.Supported)}.");
+        options.Validate(o => o.DeviceMetadataMaxBytes > 0, "CdiDriverOptions.DeviceMetadataMaxBytes must be positive.");
         options.ValidateOnStart();
 
         // The checkpoint in the plugin data directory, unless the host set another; a service, for drivers that read it.
@@ -57,6 +61,14 @@ public static class CdiDriverServiceCollectionExtensions
         services.TryAddSingleton(sp => new PreparedClaimStore(
             sp.GetRequiredService<IOptions<PreparedClaimStoreOptions>>().Value,
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<PreparedClaimStore>()));
+        services.TryAddSingleton(sp =>
+        {
+            CdiDriverOptions cdi = sp.GetRequiredService<IOptions<CdiDriverOptions>>().Value;
+            DraDriverOptions dra = sp.GetRequiredService<IOptions<DraDriverOptions>>().Value;
+            return new DeviceMetadataUpdater(cdi.DeviceMetadata
+                ? new DeviceMetadataFiles(dra.DriverName, dra.EffectivePluginDataDirectoryPath, dra.CdiRoot, cdi.DeviceMetadataApiVersions, cdi.DeviceMetadataMaxBytes)
+                : null);
+        });
         services.TryAddSingleton<TDriver>();
         if (typeof(IDeviceHealthSource).IsAssignableFrom(typeof(TDriver)))
         {

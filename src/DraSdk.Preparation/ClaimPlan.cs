@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DraSdk.Cdi;
+using DraSdk.DeviceMetadata;
 using k8s.Models;
 
 namespace DraSdk.Preparation;
@@ -41,7 +42,14 @@ public sealed class ClaimPlan
     /// <param name="allocation">One of the claim's <c>Devices</c>.</param>
     /// <param name="edits">Its container edits (device nodes, environment, mounts, hooks).</param>
     /// <returns>This plan.</returns>
-    public ClaimPlan Add(V1DeviceRequestAllocationResult allocation, ContainerEdits edits)
+    public ClaimPlan Add(V1DeviceRequestAllocationResult allocation, ContainerEdits edits) => Add(allocation, edits, metadata: null);
+
+    /// <summary>Plans one allocated device, with what its device metadata says of it (attributes, network data).</summary>
+    /// <param name="allocation">One of the claim's <c>Devices</c>.</param>
+    /// <param name="edits">Its container edits (device nodes, environment, mounts, hooks).</param>
+    /// <param name="metadata">Its attributes and network data for the metadata file (<see cref="CdiDriverOptions.DeviceMetadata"/>); null for none.</param>
+    /// <returns>This plan.</returns>
+    public ClaimPlan Add(V1DeviceRequestAllocationResult allocation, ContainerEdits edits, DeviceMetadataDetails? metadata)
     {
         ArgumentNullException.ThrowIfNull(allocation);
         ArgumentNullException.ThrowIfNull(edits);
@@ -58,6 +66,7 @@ public sealed class ClaimPlan
             ShareId = allocation.ShareID,
             AdminAccess = allocation.AdminAccess == true,
             Edits = edits,
+            Metadata = metadata,
         });
         return this;
     }
@@ -86,6 +95,9 @@ public sealed record PlannedDevice
 
     /// <summary>What a container that gets the device gets; null for a device read back from a checkpoint written before edits were kept.</summary>
     public ContainerEdits? Edits { get; init; }
+
+    /// <summary>What the device metadata says of the device (attributes, network data); null for none.</summary>
+    public DeviceMetadataDetails? Metadata { get; init; }
 
     /// <summary>The CDI ids the kubelet is answered with; set by the pipeline.</summary>
     public IReadOnlyList<CdiDeviceId> CdiDeviceIds { get; init; } = [];

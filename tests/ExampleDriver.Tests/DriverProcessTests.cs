@@ -43,7 +43,8 @@ public sealed class DriverProcessTests
             KubeletPluginConnection plugin = await WaitForDriver(kubelet, driver);
             V1.NodePrepareResourceResponse again = (await plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid];
             Assert.Equal(first, again);
-            Assert.Single(Directory.GetFiles(Path.Combine(root.Path, "cdi")));
+            Assert.Single(Directory.GetFiles(Path.Combine(root.Path, "cdi"), "k8s.gpu.example.com-gpu_*"));
+            Assert.Single(Directory.GetFiles(Path.Combine(root.Path, "cdi"), "gpu.example.com_metadata_*"));
 
             // Still exactly one slice for the node: the restart adopted it.
             V1ResourceSliceList slices = await client.ResourceV1.ListResourceSliceAsync(cancellationToken: Ct);

@@ -56,7 +56,7 @@ public sealed class GpuDriverTests : IAsyncLifetime
 
         Assert.Contains(expected, response.Claims[bad.Metadata.Uid].Error, StringComparison.Ordinal);
         Assert.Equal(string.Empty, response.Claims[good.Metadata.Uid].Error);
-        Assert.Single(Directory.GetFiles(node.CdiRoot)); // nothing written for the bad claim
+        Assert.Single(Directory.GetFiles(node.CdiRoot, "k8s.gpu.example.com-gpu_*")); // nothing written for the bad claim
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public sealed class GpuDriverTests : IAsyncLifetime
 
         File.Delete(node.CdiRoot);
         Assert.Equal(string.Empty, (await node.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Error);
-        Assert.Single(Directory.GetFiles(node.CdiRoot));
+        Assert.Single(Directory.GetFiles(node.CdiRoot, "k8s.gpu.example.com-gpu_*"));
     }
 
     [Fact]
@@ -104,7 +104,7 @@ public sealed class GpuDriverTests : IAsyncLifetime
         {
             claim = await node.CreateAndAllocateClaimAsync("survivor", cancellationToken: Ct);
             Assert.Equal(string.Empty, (await node.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Error);
-            spec = Assert.Single(Directory.GetFiles(node.CdiRoot));
+            spec = Assert.Single(Directory.GetFiles(node.CdiRoot, "k8s.gpu.example.com-gpu_*"));
             before = await File.ReadAllTextAsync(spec, Ct);
         }
 

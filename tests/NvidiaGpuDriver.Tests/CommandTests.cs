@@ -105,6 +105,9 @@ public sealed class CommandTests
         Assert.Contains("ResourceSlice published: pool demo-node, 11 devices", text, StringComparison.Ordinal);
         Assert.Contains("\"CUDA_MPS_PIPE_DIRECTORY=/tmp/nvidia-mps\"", text, StringComparison.Ordinal);
         Assert.Contains("refused = True", text, StringComparison.Ordinal);
+        Assert.Contains("Device metadata of time-sliced/req: ", text, StringComparison.Ordinal);
+        Assert.Contains("in the container /var/run/kubernetes.io/dra-device-attributes/resourceclaims/mps-mig/req/gpu.nvidia.com-metadata.json", text, StringComparison.Ordinal);
+        Assert.Contains("\"apiVersion\": \"metadata.resource.k8s.io/v1alpha1\"", text, StringComparison.Ordinal);
         Assert.Contains("gpu.nvidia.com/xid=48:NoSchedule", text, StringComparison.Ordinal);
         Assert.Contains("gpu-1=Unhealthy", text, StringComparison.Ordinal);
         Assert.Contains("republished with 10 devices (gpu-3 present = False)", text, StringComparison.Ordinal);

@@ -108,7 +108,7 @@ internal sealed class DriverEnvironment : IAsyncDisposable
         return await Node.WaitForResourceSliceAsync(condition, timeout.Token);
     }
 
-    public string SpecOf(string claimUid) => File.ReadAllText(Directory.GetFiles(CdiRoot).Single(f => f.Contains(claimUid, StringComparison.Ordinal)));
+    public string SpecOf(string claimUid) => File.ReadAllText(Directory.GetFiles(CdiRoot, "k8s.gpu.nvidia.com-claim_*").Single(f => f.Contains(claimUid, StringComparison.Ordinal)));
 
     public async ValueTask DisposeAsync()
     {

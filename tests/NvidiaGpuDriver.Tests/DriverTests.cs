@@ -29,6 +29,19 @@ public sealed class DriverTests
     }
 
     [Fact]
+    public async Task DEVICE_METADATA_false_turns_the_device_metadata_off()
+    {
+        await using var env = await DriverEnvironment.StartAsync(Fixtures.KindSnapshot, settings: new() { ["DEVICE_METADATA"] = "false" });
+        Resourcev1ResourceClaim claim = await Claims.CreateAllocatedAsync(env.Client, "plain", "gpu-0");
+
+        V1.NodePrepareResourceResponse result = (await env.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid];
+
+        Assert.Equal(string.Empty, result.Error);
+        Assert.Equal($"k8s.gpu.nvidia.com/claim={claim.Metadata.Uid}-gpu-0", Assert.Single(Assert.Single(result.Devices).CdiDeviceIds));
+        Assert.Empty(Directory.GetFiles(env.CdiRoot, "gpu.nvidia.com_metadata_*"));
+    }
+
+    [Fact]
     public async Task A_GPU_claim_gets_a_transient_CDI_spec_with_the_nodes_libraries_binaries_and_env_that_exist()
     {
         await using var env = await DriverEnvironment.StartAsync(Fixtures.KindSnapshot);
@@ -38,8 +51,18 @@ public sealed class DriverTests
 
         Assert.Equal(string.Empty, result.Error);
         V1.Device device = Assert.Single(result.Devices);
-        Assert.Equal($"k8s.gpu.nvidia.com/claim={claim.Metadata.Uid}-gpu-0", Assert.Single(device.CdiDeviceIds));
-        string specPath = Assert.Single(Directory.GetFiles(env.CdiRoot));
+        Assert.Equal([$"k8s.gpu.nvidia.com/claim={claim.Metadata.Uid}-gpu-0", $"gpu.nvidia.com/metadata={claim.Metadata.Uid}_gpu0"], device.CdiDeviceIds);
+        string specPath = Assert.Single(Directory.GetFiles(env.CdiRoot, "k8s.gpu.nvidia.com-claim_*"));
+
+        // The request's device metadata (on by default): the GPU's published attributes, mounted read-only by its own spec.
+        JsonObject metadataSpec = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(env.CdiRoot, $"gpu.nvidia.com_metadata_{claim.Metadata.Uid}_gpu0.json"), Ct))!.AsObject();
+        JsonNode metadataMount = metadataSpec["devices"]![0]!["containerEdits"]!["mounts"]![0]!;
+        Assert.Equal("/var/run/kubernetes.io/dra-device-attributes/resourceclaims/one/gpu0/gpu.nvidia.com-metadata.json", (string?)metadataMount["containerPath"]);
+        DraSdk.DeviceMetadata.DeviceMetadataDocument metadata = DraSdk.DeviceMetadata.DeviceMetadataReader.ReadFile((string)metadataMount["hostPath"]!)!;
+        DraSdk.DeviceMetadata.DeviceMetadataDevice gpuMetadata = metadata.Requests.Single().Devices.Single();
+        Assert.Equal(("gpu.nvidia.com", "gpu-0", 1L), (gpuMetadata.Driver, gpuMetadata.Name, metadata.Generation));
+        Assert.Equal("GPU-d680b5d7-e8ae-5bd1-a6aa-8fca9b8b93e4", gpuMetadata.Attributes!["uuid"].StringValue);
+        Assert.False(string.IsNullOrEmpty(gpuMetadata.Attributes["productName"].StringValue));
         Assert.Equal($"k8s.gpu.nvidia.com-claim_{claim.Metadata.Uid}.json", Path.GetFileName(specPath));
         JsonObject spec = JsonNode.Parse(await File.ReadAllTextAsync(specPath, Ct))!.AsObject();
         Assert.Equal("k8s.gpu.nvidia.com/claim", (string?)spec["kind"]);
@@ -190,7 +213,7 @@ public sealed class DriverTests
 
         Assert.Contains(expected, response.Claims[bad.Metadata.Uid].Error, StringComparison.Ordinal);
         Assert.Equal(string.Empty, response.Claims[good.Metadata.Uid].Error);
-        Assert.Single(Directory.GetFiles(env.CdiRoot)); // nothing written for the bad claim
+        Assert.Single(Directory.GetFiles(env.CdiRoot, "k8s.gpu.nvidia.com-claim_*")); // nothing written for the bad claim
         Assert.Empty(env.Control.Actions);
     }
 
@@ -330,7 +353,7 @@ public sealed class DriverTests
             claim = await Claims.CreateAllocatedAsync(env.Client, "survivor", "gpu-1",
                 """{"apiVersion":"resource.nvidia.com/v1beta1","kind":"GpuConfig","sharing":{"strategy":"MPS"}}""");
             Assert.Equal(string.Empty, (await env.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Error);
-            spec = Assert.Single(Directory.GetFiles(env.CdiRoot));
+            spec = Assert.Single(Directory.GetFiles(env.CdiRoot, "k8s.gpu.nvidia.com-claim_*"));
             before = await File.ReadAllTextAsync(spec, Ct);
         }
 

@@ -24,7 +24,7 @@ public sealed class UpgradeTests
         // The earlier version read its driver data with the web defaults, into devices, claim edits and the MPS daemon.
         PreparedClaimRecord record = env.Host.Services.GetRequiredService<PreparedClaimStore>().Claims[claim.Metadata.Uid];
         EarlierClaimData old = record.DriverData!.Value.Deserialize<EarlierClaimData>(WebDefaults)!;
-        CdiSpec spec = CdiSpecReader.Read(Assert.Single(Directory.GetFiles(env.CdiRoot)));
+        CdiSpec spec = CdiSpecReader.Read(Assert.Single(Directory.GetFiles(env.CdiRoot, "k8s.gpu.nvidia.com-claim_*")));
         EarlierDevice device = Assert.Single(old.Devices);
         Assert.Equal("gpu-1", device.Name);
         Assert.Equal(spec.Devices.Single().ContainerEdits.Env, device.Edits.Env);

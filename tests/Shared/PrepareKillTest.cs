@@ -108,7 +108,13 @@ internal static class PrepareKillTest
                 {
                     Resourcev1ResourceClaim prepared = claims.Single(c => c.Metadata.Uid == preparedUid);
                     Assert.Equal(expected, (await plugin.PrepareAsync([prepared], cancellationToken)).Claims[preparedUid]);
-                    Assert.Single(Directory.GetFiles(cdi, $"*{preparedUid}*.json"));
+                    Assert.Single(Directory.GetFiles(cdi, $"*{preparedUid}*.json"), f => !Path.GetFileName(f).Contains("_metadata_", StringComparison.Ordinal));
+
+                    // With device metadata on, each metadata id of the answer has its CDI spec too.
+                    foreach (string id in expected.Devices.SelectMany(d => d.CdiDeviceIds).Where(i => i.Contains("/metadata=", StringComparison.Ordinal)))
+                    {
+                        Assert.True(File.Exists(Path.Combine(cdi, id.Replace("/metadata=", "_metadata_", StringComparison.Ordinal) + ".json")), $"point {point}: the metadata spec of {id} is missing");
+                    }
                 }
 
                 // Temporary files of killed writes: the CDI directory's are removed at start; the checkpoint's are kept for

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DraSdk.Cdi;
+using DraSdk.DeviceMetadata;
 using DraSdk.Testing;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
@@ -77,9 +78,21 @@ internal static class DemoRunner
                 }
 
                 Step($"NodePrepareResources: {string.Join(", ", result.Devices.Select(d => $"{d.DeviceName} -> [{string.Join(", ", d.CdiDeviceIds)}]"))}");
-                string specPath = Directory.EnumerateFiles(node.CdiRoot, "*.json").Single();
+                string specPath = Directory.EnumerateFiles(node.CdiRoot, "k8s.gpu.example.com-gpu_*.json").Single();
                 Step($"CDI spec {specPath}:");
                 output.WriteLine(File.ReadAllText(specPath).TrimEnd());
+
+                // KEP-5304: the request's device metadata file, and the CDI spec that mounts it into the container.
+                string? metadataSpecPath = Directory.EnumerateFiles(node.CdiRoot, $"{ExampleDriverOptions.DriverName}_metadata_*.json").SingleOrDefault();
+                string? metadataPath = null;
+                if (metadataSpecPath is not null)
+                {
+                    Step($"Device metadata CDI spec {metadataSpecPath}:");
+                    output.WriteLine(File.ReadAllText(metadataSpecPath).TrimEnd());
+                    metadataPath = Directory.EnumerateFiles(Path.Combine(node.PluginsDirectoryPath, node.DriverName, "dra-device-metadata"), "metadata.json", SearchOption.AllDirectories).Single();
+                    Step($"Device metadata file {metadataPath} (in the container: {DeviceMetadataReader.GetResourceClaimPath(ExampleDriverOptions.DriverName, claim.Metadata.Name, allocated.Request)}):");
+                    output.WriteLine(File.ReadAllText(metadataPath).TrimEnd());
+                }
 
                 // What a CDI-aware runtime resolves for these ids: the same registry logic podman and containerd apply.
                 var registry = new CdiRegistry([node.CdiRoot]);
@@ -93,8 +106,9 @@ internal static class DemoRunner
 
                 V1.NodeUnprepareResourcesResponse unprepared = await plugin.UnprepareAsync([claim], ct);
                 string unprepareError = unprepared.Claims[claim.Metadata.Uid].Error;
-                Step($"NodeUnprepareResources: {(unprepareError.Length == 0 ? "ok" : unprepareError)}; CDI spec removed = {!File.Exists(specPath)}");
-                served = unprepareError.Length == 0 && !File.Exists(specPath) && same;
+                bool metadataGone = metadataPath is null || (!File.Exists(metadataPath) && !File.Exists(metadataSpecPath));
+                Step($"NodeUnprepareResources: {(unprepareError.Length == 0 ? "ok" : unprepareError)}; CDI spec removed = {!File.Exists(specPath)}; device metadata removed = {metadataGone}");
+                served = unprepareError.Length == 0 && !File.Exists(specPath) && same && metadataGone;
             }
 
             bool socketsGone = !File.Exists(plugin.Endpoint) && !File.Exists(plugin.RegistrationSocketPath);

@@ -1,4 +1,5 @@
 using DraSdk.Cdi;
+using DraSdk.DeviceMetadata;
 using DraSdk.KubeletPlugin;
 using DraSdk.Preparation;
 using ExampleDriver.Config;
@@ -35,11 +36,23 @@ internal sealed class GpuDriver(FakeGpuDiscovery gpus, ExampleDriverOptions opti
                 return ValueTask.FromResult(ClaimPlan.Failure($"invalid opaque device configuration at {claim.ConfigsFor(allocation)[^1].Path}{path}: {problem}"));
             }
 
-            plan.Add(allocation, new ContainerEdits { Env = Environment(gpu, config, claim.Uid, allocation.AdminAccess == true) });
+            plan.Add(allocation, new ContainerEdits { Env = Environment(gpu, config, claim.Uid, allocation.AdminAccess == true) }, Metadata(gpu));
         }
 
         return ValueTask.FromResult(plan);
     }
+
+    /// <summary>What the device metadata file says of a GPU: the attributes it is published with.</summary>
+    private static DeviceMetadataDetails Metadata(FakeGpu gpu) => new()
+    {
+        Attributes = new Dictionary<string, DeviceAttributeValue>
+        {
+            ["index"] = DeviceAttributeValue.FromInt(gpu.Index),
+            ["uuid"] = DeviceAttributeValue.FromString(gpu.Uuid),
+            ["model"] = DeviceAttributeValue.FromString(gpu.Model),
+            ["driverVersion"] = DeviceAttributeValue.FromVersion(gpu.DriverVersion),
+        },
+    };
 
     /// <summary>The environment of one GPU, as dra-example-driver's fake GPUs have it.</summary>
     private static List<string> Environment(FakeGpu gpu, GpuConfig config, string claimUid, bool adminAccess)

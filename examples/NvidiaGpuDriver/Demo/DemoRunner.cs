@@ -117,8 +117,17 @@ internal static class DemoRunner
                 }
 
                 Step($"NodePrepareResources {claim.Metadata.Name}: {string.Join(", ", result.Devices.Select(d => $"{d.DeviceName} -> [{string.Join(", ", d.CdiDeviceIds)}]"))}");
-                string spec = Directory.EnumerateFiles(node.CdiRoot, $"*{claim.Metadata.Uid}*.json").Single();
+                string spec = Directory.EnumerateFiles(node.CdiRoot, $"k8s.gpu.nvidia.com-*{claim.Metadata.Uid}*.json").Single();
                 output.WriteLine(File.ReadAllText(spec).TrimEnd());
+
+                // KEP-5304: each request's device metadata file, mounted read-only into the container by its own CDI spec.
+                foreach (string metadataSpec in Directory.EnumerateFiles(node.CdiRoot, $"gpu.nvidia.com_metadata_{claim.Metadata.Uid}_*.json"))
+                {
+                    string request = Path.GetFileNameWithoutExtension(metadataSpec)[$"gpu.nvidia.com_metadata_{claim.Metadata.Uid}_".Length..];
+                    string file = Path.Combine(node.PluginsDirectoryPath, node.DriverName, "dra-device-metadata", $"default_{claim.Metadata.Name}", request, "metadata.json");
+                    Step($"Device metadata of {claim.Metadata.Name}/{request}: {file}, in the container {DraSdk.DeviceMetadata.DeviceMetadataReader.GetResourceClaimPath(node.DriverName, claim.Metadata.Name, request)}:");
+                    output.WriteLine(File.ReadAllText(file).TrimEnd());
+                }
             }
 
             string refused = (await node.Plugin.PrepareAsync([conflict], ct)).Claims[conflict.Metadata.Uid].Error;

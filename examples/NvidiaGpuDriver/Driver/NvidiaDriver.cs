@@ -81,7 +81,7 @@ internal sealed partial class NvidiaDriver(
         };
         for (int i = 0; i < devices.Count; i++)
         {
-            plan.Add(devices[i].Allocation, deviceEdits[i].Edits);
+            plan.Add(devices[i].Allocation, deviceEdits[i].Edits, DeviceMetadataAttributes.FromResourceSlice(devices[i].Device.Attributes));
         }
 
         return ValueTask.FromResult(plan);

@@ -32,6 +32,7 @@ internal sealed partial class PreparationPipeline<TDriver> : IDraDriver, IDraDri
     private readonly PreparedClaimStore _checkpoint;
     private readonly PreparedClaimStore? _intents;
     private readonly string _specPrefix;
+    private readonly DeviceMetadataFiles? _metadata;
     private readonly ILogger _logger;
 
     public PreparationPipeline(
@@ -40,8 +41,11 @@ internal sealed partial class PreparationPipeline<TDriver> : IDraDriver, IDraDri
         IOptions<PreparedClaimStoreOptions> checkpointOptions,
         IOptions<CdiDriverOptions> cdiOptions,
         IOptions<DraDriverOptions> driverOptions,
+        DeviceMetadataUpdater metadata,
         ILoggerFactory loggerFactory)
     {
+        ArgumentNullException.ThrowIfNull(metadata);
+        _metadata = metadata.Files;
         ArgumentNullException.ThrowIfNull(cdiOptions);
         ArgumentNullException.ThrowIfNull(driverOptions);
         ArgumentNullException.ThrowIfNull(loggerFactory);
@@ -116,6 +120,7 @@ internal sealed partial class PreparationPipeline<TDriver> : IDraDriver, IDraDri
         {
             await TryUndoAsync(record, cancellationToken).ConfigureAwait(false);
             _specs.Remove(record.ClaimUid);
+            _metadata?.Remove(record.Namespace, record.Name, record.ClaimUid);
             LogRolledBack(_logger, Describe(record));
         }
 
@@ -129,6 +134,7 @@ internal sealed partial class PreparationPipeline<TDriver> : IDraDriver, IDraDri
         //    temporary files of killed writes.
         claims = _checkpoint.Claims;
         RemoveOrphans(claims);
+        _metadata?.RemoveOrphans(claims);
 
         // 3. What a reboot (or someone) removed: write the specs again, and re-apply after a reboot.
         HashSet<string> rebooted = [.. _checkpoint.RecordsNeedingRecreation.Select(r => r.ClaimUid)];
@@ -136,6 +142,11 @@ internal sealed partial class PreparationPipeline<TDriver> : IDraDriver, IDraDri
         var adopted = new List<PreparedClaimRecord>();
         foreach (PreparedClaimRecord record in claims.Values)
         {
+            if (_metadata is not null && _metadata.Recreate(record))
+            {
+                LogMetadataRecreated(_logger, Describe(record));
+            }
+
             string path = _specs.GetSpecPath(record.ClaimUid);
             bool missing = !File.Exists(path);
             if (record.CdiSpec is not { } spec)
@@ -189,6 +200,11 @@ internal sealed partial class PreparationPipeline<TDriver> : IDraDriver, IDraDri
             if (prepared.TryGetValue(claim.Uid, out PreparedClaimRecord? existing) && existing.State == PreparedClaimState.PrepareCompleted
                 && (File.Exists(_specs.GetSpecPath(claim.Uid)) || TryRewrite(existing)))
             {
+                if (_metadata is not null && _metadata.Recreate(existing))
+                {
+                    LogMetadataRecreated(_logger, claim.Reference.ToString());
+                }
+
                 LogAlreadyPrepared(_logger, claim.Reference.ToString());
                 results[claim.Uid] = PrepareResult.Success(existing.Devices.Select(ToWire));
                 continue;
@@ -267,6 +283,12 @@ internal sealed partial class PreparationPipeline<TDriver> : IDraDriver, IDraDri
             try
             {
                 _writer.WriteSerialized(item.Spec, _specs.Kind, item.Claim.Uid);
+                step = "writing the device metadata of";
+                foreach (MetadataWrite write in item.Metadata)
+                {
+                    _metadata!.Write(write);
+                }
+
                 if (_effects is not null)
                 {
                     step = "applying";
@@ -302,6 +324,7 @@ internal sealed partial class PreparationPipeline<TDriver> : IDraDriver, IDraDri
                 }
 
                 _specs.Remove(claim.Uid);
+                _metadata?.Remove(claim.Namespace, claim.Name, claim.Uid);
                 removed.Add(claim.Uid);
                 results[claim.Uid] = UnprepareResult.Success();
                 LogUnprepared(_logger, claim.ToString(), record is not null);
@@ -368,24 +391,47 @@ internal sealed partial class PreparationPipeline<TDriver> : IDraDriver, IDraDri
             return (null, $"the CDI spec of claim {claim.Reference} is not valid: {ex.Message}");
         }
 
+        List<MetadataWrite> metadata = [];
+        var metadataIds = new Dictionary<int, List<string>>();
+        if (_metadata is not null)
+        {
+            string? podClaimName = claim.Claim.Metadata?.Annotations?.TryGetValue(DeviceMetadataFiles.PodClaimNameAnnotation, out string? n) == true ? n : null;
+            try
+            {
+                metadata = _metadata.Build(claim.Reference.Namespace, claim.Reference.Name, claim.Uid, podClaimName, plan.Devices);
+            }
+            catch (DeviceMetadataTooLargeException ex)
+            {
+                return (null, ex.Message);
+            }
+
+            // The metadata's CDI id goes to the first device of each request.
+            foreach (MetadataWrite write in metadata)
+            {
+                int first = plan.Devices.ToList().FindIndex(d => d.Requests.Any(r => DeviceMetadataFiles.BaseRequest(r) == write.Request));
+                metadataIds.TryAdd(first, []);
+                metadataIds[first].Add(_metadata.GetCdiId(claim.Uid, write.Request));
+            }
+        }
+
         var record = new PreparedClaimRecord
         {
             ClaimUid = claim.Uid,
             Namespace = claim.Reference.Namespace,
             Name = claim.Reference.Name,
-            Devices = [.. plan.Devices.Select(d => new PreparedDeviceRecord
+            Devices = [.. plan.Devices.Select((d, i) => new PreparedDeviceRecord
             {
                 PoolName = d.PoolName,
                 DeviceName = d.DeviceName,
                 Requests = d.Requests,
                 ShareId = d.ShareId,
                 AdminAccess = d.AdminAccess,
-                CdiDeviceIds = [_specs.GetDeviceId(claim.Uid, d.DeviceName).ToString()],
+                CdiDeviceIds = [_specs.GetDeviceId(claim.Uid, d.DeviceName).ToString(), .. metadataIds.GetValueOrDefault(i) ?? []],
             })],
             DriverData = plan.DriverData,
             CdiSpec = JsonDocument.Parse(json).RootElement.Clone(),
         };
-        return (new Pending(claim, record, json), null);
+        return (new Pending(claim, record, json, metadata), null);
     }
 
     private static string? Holder(PlannedDevice device, string claimUid, IReadOnlyDictionary<string, PreparedClaimRecord> prepared, List<Pending> pending)
@@ -425,6 +471,7 @@ internal sealed partial class PreparationPipeline<TDriver> : IDraDriver, IDraDri
         try
         {
             _specs.Remove(record.ClaimUid);
+            _metadata?.Remove(record.Namespace, record.Name, record.ClaimUid);
         }
         catch (IOException ex)
         {
@@ -502,7 +549,7 @@ internal sealed partial class PreparationPipeline<TDriver> : IDraDriver, IDraDri
 
     private static string Describe(PreparedClaimRecord record) => $"{record.Namespace}/{record.Name} ({record.ClaimUid})";
 
-    private sealed record Pending(PreparableClaim Claim, PreparedClaimRecord Record, byte[] Spec);
+    private sealed record Pending(PreparableClaim Claim, PreparedClaimRecord Record, byte[] Spec, List<MetadataWrite> Metadata);
 
     [LoggerMessage(1, LogLevel.Information, "Claim {Claim} is already prepared")]
     private static partial void LogAlreadyPrepared(ILogger logger, string claim);
@@ -530,6 +577,9 @@ internal sealed partial class PreparationPipeline<TDriver> : IDraDriver, IDraDri
 
     [LoggerMessage(9, LogLevel.Information, "Adopted the CDI spec of claim {Claim}, recorded by an earlier version of the driver without it")]
     private static partial void LogAdopted(ILogger logger, string claim);
+
+    [LoggerMessage(11, LogLevel.Information, "Wrote the device metadata of claim {Claim} again (its CDI spec or file was gone)")]
+    private static partial void LogMetadataRecreated(ILogger logger, string claim);
 
     [LoggerMessage(10, LogLevel.Warning, "The CDI spec of claim {Claim} is gone and its record (from an earlier version of the driver) cannot write it again; the claim's next prepare does")]
     private static partial void LogCannotRecreate(ILogger logger, string claim);
