@@ -117,13 +117,17 @@ internal sealed class PodInput
         var array = new JsonArray();
         foreach (var r in Extended.Resources)
         {
-            array.Add(new JsonObject
+            var entry = new JsonObject
             {
                 ["resource"] = r.ResourceName,
                 ["deviceClass"] = r.DeviceClass,
                 ["servedBy"] = ServedBy(r.Source),
-                ["nodeAllocatable"] = r.NodeAllocatable,
-            });
+            };
+            if (r.NodeAllocatable is { } allocatable)
+            {
+                entry["nodeAllocatable"] = allocatable;
+            }
+            array.Add(entry);
         }
         return array;
     }

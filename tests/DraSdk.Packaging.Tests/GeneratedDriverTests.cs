@@ -305,7 +305,7 @@ public sealed class GeneratedDriverTests(TemplateWorkspace workspace)
         ChartChecks.AssertExtendedResourceNames(KubernetesManifests.RenderChart(Chart, "drivers", "acme-fpgadriver", DefaultValues, values),
             new Dictionary<string, string?> { [TemplateWorkspace.DriverName] = "acme.com/fpga" });
 
-        foreach (string name in ChartChecks.BadExtendedResourceNames().Select(row => (string)row[0]!))
+        foreach (string name in ChartChecks.BadExtendedResourceNames().Select(row => row.Data))
         {
             List<string> errors = ChartChecks.SchemaErrors(Chart, DefaultValues, ChartChecks.Values($"deviceClass: {{extendedResourceName: \"{name}\"}}"));
             Assert.True(errors.Any(e => e.StartsWith("/deviceClass/extendedResourceName:", StringComparison.Ordinal)), name);
