@@ -178,6 +178,45 @@ public sealed class CliPodTests : IDisposable
     }
 
     [Fact]
+    public void AJsonPodAsksForTheImplicitNameOfAClass()
+    {
+        var file = Write("pod.json", """
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "j", "namespace": "batch", "uid": "u-9"},
+             "spec": {"containers": [{"name": "only", "resources": {"requests": {"deviceclass.resource.kubernetes.io/gpu.example.com": "3"}}}]}}
+            """);
+        var (code, stdout, stderr) = Run(["allocate", .. Cluster, "-f", file, "--node", "gpu-node-1"]);
+        Assert.True(code == 0, stderr);
+        var json = JsonNode.Parse(stdout)!;
+        var claim = json["claims"]!.AsArray().Single()!;
+        Assert.Equal(("batch", "j-extended-resources"), ((string?)claim["namespace"], (string?)claim["name"]));
+        Assert.Equal("u-9", (string?)claim["generated"]!["metadata"]!["ownerReferences"]![0]!["uid"]);
+        var container = Container(json, "only", "resource", "deviceclass.resource.kubernetes.io/gpu.example.com");
+        Assert.Equal(3, Devices(container).Length);
+        Assert.Equal("container-0-request-0", (string?)container["request"]);
+    }
+
+    [Fact]
+    public void ExplainSaysWhenNobodyServesAnExtendedResource()
+    {
+        var file = Write("pod.yaml", """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: p}
+            spec:
+              containers:
+              - name: c
+                resources: {limits: {example.com/fpga: 2}}
+            """);
+        var (code, stdout, _) = Run(["explain", .. Cluster, "-f", file, "--node", "gpu-node-1"]);
+        Assert.Equal(1, code);
+        Assert.Contains("extended resource example.com/fpga: served by nobody: no DeviceClass maps it and the node does not advertise it; the pod does NOT fit", stdout, StringComparison.Ordinal);
+
+        var (jsonCode, jsonOut, _) = Run(["explain", .. Cluster, "-f", file, "--node", "gpu-node-1", "-o", "json"]);
+        Assert.Equal(1, jsonCode);
+        Assert.False((bool?)JsonNode.Parse(jsonOut)!["fits"]);
+    }
+
+    [Fact]
     public void ExplainJsonCarriesThePodAndItsExtendedResources()
     {
         var (code, stdout, _) = Run(["explain", .. Cluster, .. PodSample, "--node", "gpu-node-1", "-o", "json"]);
