@@ -19,12 +19,12 @@ internal static class CliApp
         dra: Kubernetes DRA allocation and CEL tools, offline.
 
         Usage:
-          dra allocate -f <file>... --node <name> [--node-label key=value]... [--features <list>|none] [--claim <namespace>/<name>]... [-o json|yaml]
-          dra explain  -f <file>... --node <name> [--node-label key=value]... [--features <list>|none] [--claim <namespace>/<name>]... [-o text|json|yaml]
+          dra allocate -f <file>... --node <name> [--node-label key=value]... [--features <list>|none] [--claim <namespace>/<name>]... [--pod <namespace>/<name>] [-o json|yaml]
+          dra explain  -f <file>... --node <name> [--node-label key=value]... [--features <list>|none] [--claim <namespace>/<name>]... [--pod <namespace>/<name>] [-o text|json|yaml]
           dra cel -e <expression> -f <file>... [--features <list>|none] [-o text|json|yaml]
 
         Files are YAML (multi-document) or JSON (an object, a List, or an array) with DeviceClass,
-        ResourceSlice, ResourceClaim and Node objects.
+        ResourceSlice, ResourceClaim, ResourceClaimTemplate, Pod and Node objects.
         Features: AdminAccess, PrioritizedList, PartitionableDevices, DeviceTaints,
         DeviceBindingAndStatus, ConsumableCapacity, ListTypeAttributes (default: all).
 
@@ -40,16 +40,30 @@ internal static class CliApp
         are in use. The claims to allocate are those named by --claim, in that order, or else every
         unallocated claim in document order; they are allocated together.
 
+        With --pod (or when the input holds exactly one Pod and no --claim is given) the pod's claims
+        are allocated instead: those of spec.resourceClaims (resourceClaimName, or a claim generated
+        from resourceClaimTemplateName) and, for the containers' extended-resource requests
+        (nvidia.com/gpu: 1), the claim the scheduler creates (DRAExtendedResource): one ExactCount
+        request per container for a resource that a DeviceClass maps (spec.extendedResourceName or
+        deviceclass.resource.kubernetes.io/<class>), unless the node advertises the resource in
+        status.allocatable, in which case its device plugin serves it and DRA does not.
+
         Options:
           -f, --file <file>            input file; repeatable
           --node <name>                the node to allocate on (labels come from a Node object of that name, if given)
           --node-label <key=value>     a node label; repeatable
           --features <list>|none       comma-separated allocator features (default: all)
           --claim <namespace>/<name>   a claim to allocate; repeatable
+          --pod <namespace>/<name>     allocate this pod's claims and extended resources
+          --node-allocatable <name=quantity>
+                                       a resource in the node's status.allocatable (a device plugin's); repeatable
           -o, --output json|yaml       output format (default: json)
 
         Output: {"node", "outcome": "allocated", "claims": [{"namespace", "name", "allocation"}]} with exit code 0,
         {"node", "outcome": "unsatisfiable", "explanation"} with exit code 1; invalid input exits 2.
+        For a pod also "pod", "extendedResources" ([{"resource", "deviceClass", "servedBy": "dra"|"devicePlugin"|"unavailable"}]),
+        "containers" ([{"container", "resource" or "podClaim", "servedBy", "claim", "request", "devices"}]) and
+        "extendedResourceClaimStatus" (what the scheduler writes to the pod's status).
         """;
 
     private const string ExplainUsage = """
@@ -149,9 +163,55 @@ internal static class CliApp
             labels[key] = value;
         }
         var allocationNode = new AllocationNode(options.Node, labels);
+        var allocatable = new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal);
+        foreach (var node in input.Nodes.Where(n => n.Object.Metadata.Name == options.Node))
+        {
+            foreach (var (key, value) in node.Object.Status?.Allocatable ?? new Dictionary<string, ResourceQuantity>())
+            {
+                allocatable[key] = value;
+            }
+        }
+        foreach (var (key, value) in options.NodeAllocatable)
+        {
+            allocatable[key] = value;
+        }
+
+        PodInput? pod = null;
+        var classes = input.Classes.Select(c => c.Object).ToList();
+        if (options.Pod is not null)
+        {
+            var found = input.Pods.FirstOrDefault(p => $"{p.Object.Metadata.NamespaceProperty}/{p.Object.Metadata.Name}" == options.Pod)
+                ?? throw new InputException($"--pod {options.Pod}: no such Pod in the input");
+            pod = PodInput.Resolve(input, found, classes, allocatable);
+        }
+        else if (options.Claims.Count == 0 && input.Pods.Count > 0)
+        {
+            if (input.Pods.Count > 1)
+            {
+                throw new InputException($"the input holds {input.Pods.Count} Pods ({string.Join(", ", input.Pods.Select(p => $"{p.Object.Metadata.NamespaceProperty}/{p.Object.Metadata.Name}"))}): name one with --pod");
+            }
+            pod = PodInput.Resolve(input, input.Pods[0], classes, allocatable);
+        }
+        else if (options.Claims.Count > 0 && input.Pods.Count > 0)
+        {
+            stderr.WriteLine("note: --claim given, so the input's Pods are ignored");
+        }
 
         List<Sourced<Resourcev1ResourceClaim>> toAllocate;
-        if (options.Claims.Count > 0)
+        var inputClaims = input.Claims.ToList();
+        if (pod is not null)
+        {
+            // The pod's own claims that are not allocated yet, then the extended-resource claim; allocated ones stay in use.
+            toAllocate = pod.Claims.Select(c => c.Claim).Where(c => c.Object.Status?.Allocation is null)
+                .DistinctBy(c => c.Object, ReferenceEqualityComparer.Instance).ToList();
+            if (pod.ExtendedClaim is { } extendedClaim && extendedClaim.Object.Status?.Allocation is null)
+            {
+                toAllocate.Add(extendedClaim);
+            }
+            // Other unallocated claims of the input are not the pod's: they hold nothing.
+            inputClaims = inputClaims.Where(c => c.Object.Status?.Allocation is not null).ToList();
+        }
+        else if (options.Claims.Count > 0)
         {
             toAllocate = [];
             foreach (var wanted in options.Claims)
@@ -166,9 +226,10 @@ internal static class CliApp
             toAllocate = input.Claims.Where(c => c.Object.Status?.Allocation is null).ToList();
         }
         var selected = toAllocate.Select(c => c.Object).ToHashSet(ReferenceEqualityComparer.Instance);
-        var allocated = AllocatedState.FromClaims(input.Claims.Select(c => c.Object).Where(c => !selected.Contains(c)));
-        var allocator = new Allocator(input.Classes.Select(c => c.Object), input.Slices.Select(s => s.Object), options.Features);
+        var allocated = AllocatedState.FromClaims(inputClaims.Select(c => c.Object).Where(c => !selected.Contains(c)));
+        var allocator = new Allocator(classes, input.Slices.Select(s => s.Object), options.Features);
         var claims = toAllocate.Select(c => c.Object).ToList();
+        var extendedFits = pod?.Extended.Fits ?? true;
 
         if (explainOnly)
         {
@@ -177,15 +238,27 @@ internal static class CliApp
             {
                 stderr.WriteLine($"error: {Locate(explanation.Error, toAllocate)}");
             }
+            var fits = explanation.Fits && extendedFits;
             if (options.Output == "text")
             {
+                if (pod is not null)
+                {
+                    ExplanationText.WritePod(pod, options.Node, stdout, colors);
+                }
                 ExplanationText.Write(explanation, stdout, colors);
             }
             else
             {
-                Output.Write(ExplanationJson(explanation), options.Output, stdout);
+                var explained = ExplanationJson(explanation);
+                if (pod is not null)
+                {
+                    explained["fits"] = fits;
+                    explained["pod"] = pod.Id;
+                    explained["extendedResources"] = pod.ExtendedResourcesJson();
+                }
+                Output.Write(explained, options.Output, stdout);
             }
-            return explanation.Fits ? Ok : explanation.Error is not null ? Invalid : Unsatisfiable;
+            return fits ? Ok : explanation.Error is not null ? Invalid : Unsatisfiable;
         }
 
         IReadOnlyList<V1AllocationResult>? results;
@@ -198,25 +271,49 @@ internal static class CliApp
             throw new InputException(Locate(e.Message, toAllocate, e.Claim));
         }
         var json = new JsonObject { ["node"] = options.Node };
-        if (results is null)
+        if (pod is not null)
+        {
+            json["pod"] = pod.Id;
+            json["extendedResources"] = pod.ExtendedResourcesJson();
+        }
+        if (results is null || !extendedFits)
         {
             json["outcome"] = "unsatisfiable";
+            if (!extendedFits)
+            {
+                json["reason"] = string.Join("; ", pod!.Extended.Resources.Where(r => r.Source == ExtendedResourceSource.Unavailable)
+                    .Select(r => $"{r.ResourceName}: no DeviceClass maps it and node {options.Node} does not advertise it"));
+            }
             json["explanation"] = ExplanationJson(allocator.Explain(allocationNode, claims, allocated));
             Output.Write(json, options.Output, stdout);
             return Unsatisfiable;
         }
         json["outcome"] = "allocated";
         var array = new JsonArray();
+        var byClaim = new Dictionary<Resourcev1ResourceClaim, V1AllocationResult>(ReferenceEqualityComparer.Instance);
         for (var i = 0; i < claims.Count; i++)
         {
-            array.Add(new JsonObject
+            byClaim[claims[i]] = results[i];
+            var entry = new JsonObject
             {
                 ["namespace"] = claims[i].Metadata.NamespaceProperty,
                 ["name"] = claims[i].Metadata.Name,
-                ["allocation"] = JsonNode.Parse(KubernetesJson.Serialize(results[i])),
-            });
+            };
+            if (pod is not null && (ReferenceEquals(claims[i], pod.ExtendedClaim?.Object) || pod.Claims.Any(c => c.Template is not null && ReferenceEquals(c.Claim.Object, claims[i]) && c.Claim.Object.Metadata.GenerateName is not null)))
+            {
+                // A claim the scheduler or the ResourceClaim controller would create: show it whole (the API server adds a random suffix to generateName).
+                var created = JsonNode.Parse(KubernetesJson.Serialize(claims[i]))!.AsObject();
+                entry["generated"] = new JsonObject { ["metadata"] = created["metadata"]?.DeepClone(), ["spec"] = created["spec"]?.DeepClone() };
+            }
+            entry["allocation"] = JsonNode.Parse(KubernetesJson.Serialize(results[i]));
+            array.Add(entry);
         }
         json["claims"] = array;
+        if (pod is not null)
+        {
+            json["containers"] = pod.ContainersJson(byClaim);
+            json["extendedResourceClaimStatus"] = pod.ExtendedStatusJson();
+        }
         Output.Write(json, options.Output, stdout);
         return Ok;
     }
@@ -332,6 +429,8 @@ internal static class CliApp
         public List<(string Key, string Value)> NodeLabels { get; } = [];
         public AllocatorFeatures Features { get; private set; } = AllocatorFeatures.All;
         public List<string> Claims { get; } = [];
+        public string? Pod { get; private set; }
+        public List<(string Key, ResourceQuantity Value)> NodeAllocatable { get; } = [];
         public string Output { get; private set; } = "";
         public string? Expression { get; private set; }
         public bool Help { get; private set; }
@@ -376,6 +475,33 @@ internal static class CliApp
                         }
                         options.Claims.Add(claim);
                         break;
+                    case "--pod" when command != "cel":
+                        var pod = Value();
+                        if (!pod.Contains('/', StringComparison.Ordinal))
+                        {
+                            throw new InputException($"--pod {pod}: expected <namespace>/<name>");
+                        }
+                        options.Pod = pod;
+                        break;
+                    case "--node-allocatable" when command != "cel":
+                        var resource = Value();
+                        var at = resource.IndexOf('=', StringComparison.Ordinal);
+                        ResourceQuantity? quantity = null;
+                        try
+                        {
+                            quantity = at > 0 ? new ResourceQuantity(resource[(at + 1)..]) : null;
+                            _ = quantity?.ToDecimal();
+                        }
+                        catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
+                        {
+                            quantity = null;
+                        }
+                        if (quantity is null)
+                        {
+                            throw new InputException($"--node-allocatable {resource}: expected name=quantity");
+                        }
+                        options.NodeAllocatable.Add((resource[..at], quantity));
+                        break;
                     case "--features":
                         options.Features = ParseFeatures(Value());
                         break;
@@ -410,6 +536,10 @@ internal static class CliApp
             if (!allowed.Contains(options.Output))
             {
                 throw new InputException($"-o {options.Output}: expected one of {string.Join(", ", allowed)}");
+            }
+            if (options.Pod is not null && options.Claims.Count > 0)
+            {
+                throw new InputException("--pod and --claim cannot be combined");
             }
             if (!options.Help && options.Files.Count == 0)
             {

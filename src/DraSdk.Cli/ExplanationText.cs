@@ -19,6 +19,40 @@ internal static class ExplanationText
         [ExclusionReason.Constraint] = "constraint",
     };
 
+    /// <summary>The pod's part: who serves each extended resource on the node and which claim request serves which container.</summary>
+    public static void WritePod(PodInput pod, string node, TextWriter writer, bool colors)
+    {
+        writer.WriteLine($"Pod {pod.Id} on node {node}:");
+        foreach (var claim in pod.Claims)
+        {
+            var from = claim.Template is null ? "" : $" (from ResourceClaimTemplate {claim.Template})";
+            var state = claim.Claim.Object.Status?.Allocation is null ? "" : ", already allocated";
+            writer.WriteLine($"  claim {claim.PodClaimName}: ResourceClaim {claim.Claim.Object.Metadata.NamespaceProperty}/{claim.Claim.Object.Metadata.Name}{from}{state}");
+        }
+        foreach (var r in pod.Extended.Resources)
+        {
+            var text = r.Source switch
+            {
+                ExtendedResourceSource.Dra => $"DRA, DeviceClass {r.DeviceClass}" + (r.NodeAllocatable is 0 ? " (the node advertises 0)" : ""),
+                ExtendedResourceSource.DevicePlugin => CliApp.Paint($"the device plugin (node allocatable {r.NodeAllocatable})", "33", colors)
+                    + (r.DeviceClass is null ? "" : $"; DeviceClass {r.DeviceClass} maps it, but not on this node"),
+                _ => CliApp.Paint("nobody: no DeviceClass maps it and the node does not advertise it; the pod does NOT fit", "31", colors),
+            };
+            writer.WriteLine($"  extended resource {r.ResourceName}: served by {text}");
+        }
+        if (pod.ExtendedClaim is { } extended)
+        {
+            writer.WriteLine($"  extended-resource claim {extended.Object.Metadata.NamespaceProperty}/{extended.Object.Metadata.Name} ({ExtendedResources.ClaimAnnotation}: \"true\"):");
+            foreach (var m in pod.Extended.RequestMappings)
+            {
+                var request = extended.Object.Spec?.Devices?.Requests?.FirstOrDefault(q => q.Name == m.RequestName);
+                var count = request?.Exactly?.Count is { } c ? $", {c} device(s)" : "";
+                writer.WriteLine($"    container {m.ContainerName} {m.ResourceName} -> request {m.RequestName}{count}");
+            }
+        }
+        writer.WriteLine();
+    }
+
     public static void Write(AllocationExplanation explanation, TextWriter writer, bool colors)
     {
         var verdict = explanation.Fits

@@ -13,13 +13,15 @@ internal sealed record Sourced<T>(T Object, string File, string Describe);
 /// <summary>Input is invalid: the message names the file and object.</summary>
 internal sealed class InputException(string message) : Exception(message);
 
-/// <summary>The DeviceClasses, ResourceSlices, ResourceClaims and Nodes of the input files.</summary>
+/// <summary>The DeviceClasses, ResourceSlices, ResourceClaims, ResourceClaimTemplates, Pods and Nodes of the input files.</summary>
 internal sealed class InputSet
 {
     public List<Sourced<V1DeviceClass>> Classes { get; } = [];
     public List<Sourced<V1ResourceSlice>> Slices { get; } = [];
     public List<Sourced<Resourcev1ResourceClaim>> Claims { get; } = [];
     public List<Sourced<V1Node>> Nodes { get; } = [];
+    public List<Sourced<V1Pod>> Pods { get; } = [];
+    public List<Sourced<V1ResourceClaimTemplate>> Templates { get; } = [];
 
     public static InputSet Load(IEnumerable<string> files)
     {
@@ -167,7 +169,9 @@ internal sealed class InputSet
                 "ResourceSlice" => Read<V1ResourceSlice>(text, isJson),
                 "ResourceClaim" => Read<Resourcev1ResourceClaim>(text, isJson),
                 "Node" => Read<V1Node>(text, isJson),
-                _ => throw new InputException($"{file}: {describe}: unsupported kind (expected DeviceClass, ResourceSlice, ResourceClaim or Node)"),
+                "Pod" => Read<V1Pod>(text, isJson),
+                "ResourceClaimTemplate" => Read<V1ResourceClaimTemplate>(text, isJson),
+                _ => throw new InputException($"{file}: {describe}: unsupported kind (expected DeviceClass, ResourceSlice, ResourceClaim, ResourceClaimTemplate, Pod or Node)"),
             };
         }
         catch (Exception e) when (e is JsonException or YamlException or FormatException or InvalidOperationException)
@@ -192,6 +196,14 @@ internal sealed class InputSet
                 break;
             case V1Node n:
                 Nodes.Add(new(n, file, describe));
+                break;
+            case V1Pod p:
+                p.Metadata.NamespaceProperty ??= "default";
+                Pods.Add(new(p, file, $"Pod {p.Metadata.NamespaceProperty}/{name}"));
+                break;
+            case V1ResourceClaimTemplate t:
+                t.Metadata.NamespaceProperty ??= "default";
+                Templates.Add(new(t, file, $"ResourceClaimTemplate {t.Metadata.NamespaceProperty}/{name}"));
                 break;
         }
     }

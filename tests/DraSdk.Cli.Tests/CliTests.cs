@@ -182,7 +182,7 @@ public sealed class CliTests : IDisposable
     }
 
     [Theory]
-    [InlineData("kind: Pod\nmetadata: {name: p}\n", "Pod p: unsupported kind")]
+    [InlineData("kind: Deployment\nmetadata: {name: p}\n", "Deployment p: unsupported kind")]
     [InlineData("kind: DeviceClass\nmetadata: {}\n", "metadata.name is missing")]
     [InlineData("kind: [\n", "invalid YAML")]
     [InlineData("{\"kind\": ", "invalid JSON")]

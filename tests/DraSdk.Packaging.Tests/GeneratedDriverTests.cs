@@ -294,6 +294,24 @@ public sealed class GeneratedDriverTests(TemplateWorkspace workspace)
         ChartChecks.AssertNoProbesAndExistingServiceAccount(KubernetesManifests.RenderChart(Chart, "drivers", "acme-fpgadriver", DefaultValues, values));
     }
 
+    [Fact]
+    public void The_chart_DeviceClass_declares_an_extended_resource_name_only_when_a_value_sets_one()
+    {
+        ChartChecks.AssertExtendedResourceNames(KubernetesManifests.RenderChart(Chart, "drivers", "acme-fpgadriver", DefaultValues),
+            new Dictionary<string, string?> { [TemplateWorkspace.DriverName] = null });
+
+        Dictionary<string, object?> values = ChartChecks.Values("deviceClass: {extendedResourceName: acme.com/fpga}");
+        Assert.Empty(ChartChecks.SchemaErrors(Chart, DefaultValues, values));
+        ChartChecks.AssertExtendedResourceNames(KubernetesManifests.RenderChart(Chart, "drivers", "acme-fpgadriver", DefaultValues, values),
+            new Dictionary<string, string?> { [TemplateWorkspace.DriverName] = "acme.com/fpga" });
+
+        foreach (string name in ChartChecks.BadExtendedResourceNames().Select(row => row.Data))
+        {
+            List<string> errors = ChartChecks.SchemaErrors(Chart, DefaultValues, ChartChecks.Values($"deviceClass: {{extendedResourceName: \"{name}\"}}"));
+            Assert.True(errors.Any(e => e.StartsWith("/deviceClass/extendedResourceName:", StringComparison.Ordinal)), name);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(ChartChecks.BadValues), MemberType = typeof(ChartChecks))]
     [InlineData("numDevices: many", "/numDevices")]

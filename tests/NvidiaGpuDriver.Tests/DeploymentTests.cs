@@ -134,6 +134,33 @@ public sealed class DeploymentTests
     }
 
     [Fact]
+    public void The_DeviceClasses_declare_an_extended_resource_name_only_when_a_value_sets_one()
+    {
+        ChartChecks.AssertExtendedResourceNames(KubernetesManifests.RenderChart(Chart, "gpus", "nvidia-gpu-driver", DefaultValues),
+            new Dictionary<string, string?> { ["gpu.nvidia.com"] = null, ["mig.nvidia.com"] = null });
+
+        // Pods asking for nvidia.com/gpu get whole GPUs from DRA where no device plugin advertises it; MIG stays claim-only.
+        Dictionary<string, object?> values = ChartChecks.Values("deviceClasses: {gpu: {extendedResourceName: nvidia.com/gpu}}");
+        Assert.Empty(ChartChecks.SchemaErrors(Chart, DefaultValues, values));
+        ChartChecks.AssertExtendedResourceNames(KubernetesManifests.RenderChart(Chart, "gpus", "nvidia-gpu-driver", DefaultValues, values),
+            new Dictionary<string, string?> { ["gpu.nvidia.com"] = "nvidia.com/gpu", ["mig.nvidia.com"] = null });
+
+        values = ChartChecks.Values("deviceClasses: {gpu: {extendedResourceName: nvidia.com/gpu}, mig: {extendedResourceName: nvidia.com/mig-1g.10gb}}");
+        Assert.Empty(ChartChecks.SchemaErrors(Chart, DefaultValues, values));
+        ChartChecks.AssertExtendedResourceNames(KubernetesManifests.RenderChart(Chart, "gpus", "nvidia-gpu-driver", DefaultValues, values),
+            new Dictionary<string, string?> { ["gpu.nvidia.com"] = "nvidia.com/gpu", ["mig.nvidia.com"] = "nvidia.com/mig-1g.10gb" });
+    }
+
+    [Theory]
+    [MemberData(nameof(ChartChecks.BadExtendedResourceNames), MemberType = typeof(ChartChecks))]
+    public void The_schema_refuses_a_name_that_is_not_an_extended_resource_name(string name)
+    {
+        List<string> errors = ChartChecks.SchemaErrors(Chart, DefaultValues, ChartChecks.Values($"deviceClasses: {{gpu: {{extendedResourceName: \"{name}\"}}}}"));
+
+        Assert.Contains(errors, e => e.StartsWith("/deviceClasses/gpu/extendedResourceName:", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_values_files_fit_the_schema()
     {
         Assert.Empty(ChartChecks.SchemaErrors(Chart, DefaultValues));

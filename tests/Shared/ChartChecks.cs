@@ -190,6 +190,19 @@ internal static class ChartChecks
         { "kubeletPluginsDirectoryPath: var/lib/kubelet/plugins", "/kubeletPluginsDirectoryPath" },
     };
 
+    /// <summary>
+    /// The DeviceClasses declare <c>extendedResourceName</c> only where a value names one (the DRAExtendedResource
+    /// bridge, off by default), exactly as given.
+    /// </summary>
+    public static void AssertExtendedResourceNames(List<object> objects, IReadOnlyDictionary<string, string?> expectedByClass)
+    {
+        Dictionary<string, string?> rendered = objects.OfType<V1DeviceClass>().ToDictionary(c => c.Metadata.Name, c => (string?)c.Spec.ExtendedResourceName);
+        Assert.Equal(expectedByClass.OrderBy(p => p.Key, StringComparer.Ordinal), rendered.OrderBy(p => p.Key, StringComparer.Ordinal));
+    }
+
+    /// <summary>Extended resource names the charts' schemas refuse: not domain-qualified, in kubernetes.io, a quota name, a space.</summary>
+    public static TheoryData<string> BadExtendedResourceNames() => new() { "gpu", "kubernetes.io/gpu", "node.kubernetes.io/gpu", "requests.example.com/gpu", "example.com/ gpu", "Example.com/gpu" };
+
     private static void RemoveNulls(object? value)
     {
         if (value is Dictionary<string, object?> map)
