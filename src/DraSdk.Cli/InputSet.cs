@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DraSdk.Internal;
 using k8s;
 using k8s.Models;
 using YamlDotNet.Core;
@@ -77,7 +78,7 @@ internal sealed class InputSet
             }
             var kind = Text(obj["kind"]);
             var json = obj.ToJsonString();
-            Add(file, kind, Text(obj["metadata"]?["namespace"]), Text(obj["metadata"]?["name"]), json, isJson: true);
+            Add(file, kind, Text(obj["metadata"]?["namespace"]), Text(obj["metadata"]?["name"]), json, isJson: true, Text(obj["apiVersion"]));
         }
 
         static IEnumerable<JsonNode?> Items(JsonNode? node)
@@ -116,7 +117,7 @@ internal sealed class InputSet
                 var kind = Scalar(mapping, "kind");
                 var metadata = mapping.Children.TryGetValue(new YamlScalarNode("metadata"), out var m) ? m as YamlMappingNode : null;
                 var yaml = Emit(mapping);
-                Add(file, kind, metadata is null ? null : Scalar(metadata, "namespace"), metadata is null ? null : Scalar(metadata, "name"), yaml, isJson: false);
+                Add(file, kind, metadata is null ? null : Scalar(metadata, "namespace"), metadata is null ? null : Scalar(metadata, "name"), yaml, isJson: false, Scalar(mapping, "apiVersion"));
             }
         }
 
@@ -153,8 +154,41 @@ internal sealed class InputSet
     private static T Read<T>(string text, bool isJson) =>
         isJson ? KubernetesJson.Deserialize<T>(text) : KubernetesYaml.Deserialize<T>(text);
 
-    private void Add(string file, string? kind, string? ns, string? name, string text, bool isJson)
+    /// <summary>
+    /// An object of resource.k8s.io v1beta2 or v1beta1 as v1: read with the model of its version (YAML) or as it is
+    /// (JSON), then converted (a v1beta1 device's <c>basic</c> unwrapped, a v1beta1 request's fields moved into
+    /// <c>exactly</c>).
+    /// </summary>
+    private static T ReadOlder<T>(string text, bool isJson, string kind, string version)
     {
+        JsonObject node;
+        if (isJson)
+        {
+            node = JsonNode.Parse(text)!.AsObject();
+        }
+        else
+        {
+            object typed = (version, kind) switch
+            {
+                ("v1beta1", "DeviceClass") => Read<V1beta1DeviceClass>(text, isJson),
+                ("v1beta1", "ResourceSlice") => Read<V1beta1ResourceSlice>(text, isJson),
+                ("v1beta1", _) => Read<V1beta1ResourceClaim>(text, isJson),
+                (_, "DeviceClass") => Read<V1beta2DeviceClass>(text, isJson),
+                (_, "ResourceSlice") => Read<V1beta2ResourceSlice>(text, isJson),
+                _ => Read<V1beta2ResourceClaim>(text, isJson),
+            };
+            node = JsonNode.Parse(KubernetesJson.Serialize(typed))!.AsObject();
+        }
+
+        node["apiVersion"] = ResourceApiVersions.Group + "/" + version;
+        node["kind"] = kind;
+        return KubernetesJson.Deserialize<T>(ResourceApiVersions.ToV1(node).ToJsonString());
+    }
+
+    private void Add(string file, string? kind, string? ns, string? name, string text, bool isJson, string? apiVersion = null)
+    {
+        // resource.k8s.io v1beta2 (Kubernetes 1.33) and v1beta1 (1.32) objects are read as their v1 form.
+        string? older = ResourceApiVersions.VersionOf(apiVersion) is { } v && v != "v1" && ResourceApiVersions.IsSupported(v) ? v : null;
         var describe = $"{kind ?? "object"} {(ns is null ? "" : ns + "/")}{name ?? "(no name)"}";
         if (string.IsNullOrEmpty(name))
         {
@@ -165,6 +199,9 @@ internal sealed class InputSet
         {
             obj = kind switch
             {
+                "DeviceClass" when older is not null => ReadOlder<V1DeviceClass>(text, isJson, kind, older),
+                "ResourceSlice" when older is not null => ReadOlder<V1ResourceSlice>(text, isJson, kind, older),
+                "ResourceClaim" when older is not null => ReadOlder<Resourcev1ResourceClaim>(text, isJson, kind, older),
                 "DeviceClass" => Read<V1DeviceClass>(text, isJson),
                 "ResourceSlice" => Read<V1ResourceSlice>(text, isJson),
                 "ResourceClaim" => Read<Resourcev1ResourceClaim>(text, isJson),

@@ -283,6 +283,16 @@ public sealed class GeneratedDriverTests(TemplateWorkspace workspace)
         Assert.Equal("2", objects.OfType<V1DaemonSet>().Single().Spec.Template.Spec.Containers.Single().Env.Single(e => e.Name == "NUM_DEVICES").Value);
     }
 
+    [Theory]
+    [MemberData(nameof(ChartChecks.ResourceApiVersions), MemberType = typeof(ChartChecks))]
+    public void The_charts_device_class_is_rendered_in_the_version_the_cluster_serves(string apiVersion)
+    {
+        Dictionary<string, object?> values = ChartChecks.Values($"resourceApiVersion: {apiVersion}");
+        Assert.Empty(ChartChecks.SchemaErrors(Chart, DefaultValues, values));
+
+        ChartChecks.AssertDeviceClassesIn(KubernetesManifests.RenderChart(Chart, "drivers", "acme-fpgadriver", DefaultValues, values), apiVersion);
+    }
+
     [Fact]
     public void Every_operator_knob_of_the_chart_lands_where_Kubernetes_reads_it()
     {

@@ -108,6 +108,16 @@ public sealed class DeploymentTests
         ChartChecks.AssertDefaults(KubernetesManifests.RenderChart(Chart, "gpus", "nvidia-gpu-driver", DefaultValues), "nvidia-gpu-driver");
     }
 
+    [Theory]
+    [MemberData(nameof(ChartChecks.ResourceApiVersions), MemberType = typeof(ChartChecks))]
+    public void The_device_classes_are_rendered_in_the_version_the_cluster_serves(string apiVersion)
+    {
+        Dictionary<string, object?> values = ChartChecks.Values($"resourceApiVersion: {apiVersion}");
+        Assert.Empty(ChartChecks.SchemaErrors(Chart, DefaultValues, values));
+
+        ChartChecks.AssertDeviceClassesIn(KubernetesManifests.RenderChart(Chart, "gpus", "nvidia-gpu-driver", DefaultValues, values), apiVersion);
+    }
+
     [Fact]
     public void Every_operator_knob_lands_where_Kubernetes_reads_it()
     {

@@ -175,8 +175,21 @@ internal static class ChartChecks
     }
 
     /// <summary>Values the schema must refuse, each with the location the refusal names.</summary>
+    /// <summary>The values of <c>resourceApiVersion</c>: what Kubernetes 1.34+, 1.33 and 1.32 serve.</summary>
+    public static TheoryData<string> ResourceApiVersions() => ["resource.k8s.io/v1", "resource.k8s.io/v1beta2", "resource.k8s.io/v1beta1"];
+
+    /// <summary>Renders the chart's DeviceClasses in <paramref name="apiVersion"/>: every one of them, and nothing else of resource.k8s.io.</summary>
+    public static void AssertDeviceClassesIn(List<object> objects, string apiVersion)
+    {
+        List<k8s.IKubernetesObject> classes = [.. objects.OfType<k8s.IKubernetesObject>().Where(o => o.Kind == "DeviceClass")];
+        Assert.NotEmpty(classes);
+        Assert.All(classes, c => Assert.Equal(apiVersion, c.ApiVersion));
+        Assert.All(objects.OfType<k8s.IKubernetesObject>().Where(o => o.ApiVersion.StartsWith("resource.k8s.io/", StringComparison.Ordinal)), o => Assert.Equal(apiVersion, o.ApiVersion));
+    }
+
     public static TheoryData<string, string> BadValues() => new()
     {
+        { "resourceApiVersion: resource.k8s.io/v1alpha3", "/resourceApiVersion" },
         { "image: {pullPolicy: Sometimes}", "/image/pullPolicy" },
         { "healthPort: http", "/healthPort" },
         { "metrics: {port: 70000}", "/metrics/port" },

@@ -14,11 +14,13 @@ internal static class ApiErrors
 
     /// <summary>
     /// Whether the API server refused the request for good: 422 Invalid (the object breaks a validation rule), 403
-    /// Forbidden (RBAC, admission), 404 Not Found (the API group or version is not served). Retrying the same request
+    /// Forbidden (RBAC, admission), 404 Not Found (the API group or version is not served), or a slice the served
+    /// version of resource.k8s.io cannot carry. Retrying the same request
     /// fast cannot help; 409, 429, 5xx and network errors are transient.
     /// </summary>
     public static bool IsPermanent(Exception error) =>
-        error is HttpOperationException { Response: { } response }
+        error is ResourceApiVersionException
+        || error is HttpOperationException { Response: { } response }
         && response.StatusCode is HttpStatusCode.UnprocessableEntity or HttpStatusCode.Forbidden or HttpStatusCode.NotFound;
 
     /// <summary>

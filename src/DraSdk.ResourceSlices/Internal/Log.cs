@@ -46,6 +46,6 @@ internal static partial class Log
     [LoggerMessage(223, LogLevel.Error, "Pool {Pool} is refused by the API server: {ErrorMessage}. Not retried before {RetryInterval} unless the driver's devices change; other pools keep publishing")]
     public static partial void PermanentError(ILogger logger, string pool, string errorMessage, TimeSpan retryInterval);
 
-    [LoggerMessage(224, LogLevel.Error, "The API server refuses to list or watch the driver's ResourceSlices: {ErrorMessage}. Check the driver's RBAC (list and watch on resourceslices) and that resource.k8s.io/v1 is served; tried again every {RetryInterval}")]
+    [LoggerMessage(224, LogLevel.Error, "The API server refuses to list or watch the driver's ResourceSlices: {ErrorMessage}. Check the driver's RBAC (list and watch on resourceslices) and that resource.k8s.io (v1, v1beta2 or v1beta1) is served; tried again every {RetryInterval}")]
     public static partial void PermanentWatchError(ILogger logger, string errorMessage, TimeSpan retryInterval);
 }

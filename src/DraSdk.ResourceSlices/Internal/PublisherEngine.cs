@@ -33,7 +33,7 @@ internal sealed class PublisherEngine
 
     private const string ErrorContext = "publishing ResourceSlices";
 
-    private readonly IKubernetes _client;
+    private readonly ResourceSliceApi _api;
     private readonly PublisherScope _scope;
     private readonly ResourceSlicePublisherOptions _options;
     private readonly Func<CancellationToken, Task<V1OwnerReference?>> _owner;
@@ -75,7 +75,7 @@ internal sealed class PublisherEngine
         ILogger logger,
         ResourceSliceMetrics metrics)
     {
-        _client = client;
+        _api = new ResourceSliceApi(client);
         _scope = scope;
         _options = options;
         _owner = owner;
@@ -276,10 +276,10 @@ internal sealed class PublisherEngine
                 {
                     try
                     {
-                        await _client.ResourceV1.DeleteResourceSliceAsync(
+                        await _api.DeleteAsync(
                             slice.Metadata.Name,
                             new V1DeleteOptions { Preconditions = new V1Preconditions { Uid = slice.Metadata.Uid } },
-                            cancellationToken: cancellationToken).ConfigureAwait(false);
+                            cancellationToken).ConfigureAwait(false);
                         Interlocked.Increment(ref _deleted);
                         _metrics.Deleted(_scope.DriverName);
                         Log.Deleted(_logger, slice.Metadata.Name, slice.Spec.Pool?.Name ?? string.Empty, reason);
@@ -429,7 +429,7 @@ internal sealed class PublisherEngine
     {
         try
         {
-            V1ResourceSlice fresh = await _client.ResourceV1.ReadResourceSliceAsync(slice.Metadata.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+            V1ResourceSlice fresh = await _api.ReadAsync(slice.Metadata.Name, cancellationToken).ConfigureAwait(false);
             if (fresh.Metadata.Uid == slice.Metadata.Uid)
             {
                 informer.Mutated(fresh);
@@ -624,10 +624,10 @@ internal sealed class PublisherEngine
         try
         {
             // Preconditions: never delete a slice that changed since it was read.
-            await _client.ResourceV1.DeleteResourceSliceAsync(
+            await _api.DeleteAsync(
                 slice.Metadata.Name,
                 new V1DeleteOptions { Preconditions = new V1Preconditions { Uid = slice.Metadata.Uid, ResourceVersion = slice.Metadata.ResourceVersion } },
-                cancellationToken: cancellationToken).ConfigureAwait(false);
+                cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _deleted);
             _metrics.Deleted(_scope.DriverName);
             Log.Deleted(_logger, slice.Metadata.Name, pool, reason);
@@ -658,7 +658,7 @@ internal sealed class PublisherEngine
         V1ResourceSlice updated;
         try
         {
-            updated = await _client.ResourceV1.ReplaceResourceSliceAsync(body, slice.Metadata.Name, fieldManager: _fieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
+            updated = await _api.ReplaceAsync(body, slice.Metadata.Name, _fieldManager, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpOperationException ex) when (ApiErrors.IsStatus(ex, HttpStatusCode.Conflict) || ApiErrors.IsStatus(ex, HttpStatusCode.NotFound))
         {
@@ -685,7 +685,7 @@ internal sealed class PublisherEngine
             },
             Spec = SpecFor(desired, pool.Name, generation, pool.Slices.Count),
         };
-        V1ResourceSlice created = await _client.ResourceV1.CreateResourceSliceAsync(slice, fieldManager: _fieldManager, cancellationToken: cancellationToken).ConfigureAwait(false);
+        V1ResourceSlice created = await _api.CreateAsync(slice, _fieldManager, cancellationToken).ConfigureAwait(false);
         Written(created, desired, pool.Name, informer);
         Interlocked.Increment(ref _created);
         _metrics.Created(_scope.DriverName);
@@ -751,22 +751,12 @@ internal sealed class PublisherEngine
 
     private async Task<ListPage<V1ResourceSlice>> ListAsync(string? continueToken, CancellationToken cancellationToken)
     {
-        V1ResourceSliceList page = await _client.ResourceV1.ListResourceSliceAsync(
-            continueParameter: continueToken,
-            fieldSelector: _scope.FieldSelector,
-            limit: 500,
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+        V1ResourceSliceList page = await _api.ListAsync(_scope.FieldSelector, continueToken, 500, cancellationToken).ConfigureAwait(false);
         return new ListPage<V1ResourceSlice>(page.Items, page.Metadata?.ResourceVersion, page.Metadata?.ContinueProperty);
     }
 
     private IAsyncEnumerable<(WatchEventType, V1ResourceSlice)> Watch(string resourceVersion, int timeoutSeconds, Action<Exception> onError, CancellationToken cancellationToken) =>
-        _client.ResourceV1.WatchListResourceSliceAsync(
-            allowWatchBookmarks: true,
-            fieldSelector: _scope.FieldSelector,
-            resourceVersion: resourceVersion,
-            timeoutSeconds: timeoutSeconds,
-            onError: onError,
-            cancellationToken: cancellationToken);
+        _api.Watch(_scope.FieldSelector, resourceVersion, timeoutSeconds, onError, cancellationToken);
 
     private void RecordSuccess(string pool, DesiredState desired, Informer<V1ResourceSlice> informer)
     {

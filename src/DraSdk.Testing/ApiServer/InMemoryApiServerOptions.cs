@@ -45,6 +45,17 @@ public sealed class InMemoryApiServerOptions
     /// </summary>
     public ISet<string> DisabledFeatureGates { get; } = new HashSet<string>(global::DraSdk.Testing.DisabledFeatureGates.OffIn136, StringComparer.Ordinal);
 
+    /// <summary>
+    /// The one version of resource.k8s.io the server serves its ResourceSlices, ResourceClaims, ResourceClaimTemplates
+    /// and DeviceClasses in: <c>v1</c> (Kubernetes 1.34 and later, the default), <c>v1beta2</c> (as a 1.33 cluster
+    /// serves by default) or <c>v1beta1</c> (as a 1.32 cluster). The entries of <see cref="Resources"/> for those
+    /// resources in <c>v1</c> are served in this version instead; HTTP clients see only it (discovery included) and
+    /// get 404 for the others, objects are stored in its shape, and the built-in validation checks them as their v1
+    /// form would be checked. The typed calls (<c>Seed</c>, <c>Get</c>, <c>List</c>, <c>Update</c>, <c>Edit</c>,
+    /// <c>Delete</c>, <c>AddValidator</c>) accept the v1 models and convert.
+    /// </summary>
+    public string ResourceApiVersion { get; init; } = "v1";
+
     /// <summary>The resources served: <see cref="ApiResourceType.Defaults"/> unless changed. Add one line per extra resource or version.</summary>
     public IList<ApiResourceType> Resources { get; } = [.. ApiResourceType.Defaults];
 }

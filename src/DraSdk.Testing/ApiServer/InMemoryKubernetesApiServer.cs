@@ -3,6 +3,7 @@ using System.Net;
 using System.Reflection;
 using System.Text;
 using System.Text.Json.Nodes;
+using DraSdk.Internal;
 using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Builder;
@@ -103,7 +104,13 @@ public sealed class InMemoryKubernetesApiServer : IAsyncDisposable
         });
 
         var app = builder.Build();
-        var resources = options.Resources.Concat(DisabledFeatureGates.GatedResources(options.DisabledFeatureGates).Where(g => !options.Resources.Contains(g)));
+        if (!ResourceApiVersions.IsSupported(options.ResourceApiVersion))
+        {
+            throw new ArgumentException($"ResourceApiVersion must be one of {string.Join(", ", ResourceApiVersions.Supported)}, not '{options.ResourceApiVersion}'.", nameof(options));
+        }
+
+        var served = options.Resources.Select(r => r.Group == ResourceApiVersions.Group && r.Version == "v1" ? r with { Version = options.ResourceApiVersion } : r).Distinct();
+        var resources = served.Concat(DisabledFeatureGates.GatedResources(options.DisabledFeatureGates).Where(g => !options.Resources.Contains(g)));
         var store = new ObjectStore(resources, options.WatchHistoryLimit, options.TimeProvider, options.BuiltInValidation, options.DisabledFeatureGates);
         var stopping = new CancellationTokenSource();
         var server = new InMemoryKubernetesApiServer(app, store, stopping, options);
@@ -404,8 +411,12 @@ public sealed class InMemoryKubernetesApiServer : IAsyncDisposable
         var entity = typeof(T).GetCustomAttribute<KubernetesEntityAttribute>()
             ?? throw new ArgumentException($"{typeof(T).Name} has no [KubernetesEntity] attribute; use a KubernetesClient model type.");
         // Some renamed models (Resourcev1ResourceClaim) carry no plural name: fall back to the kind.
-        return _store.Resources.FirstOrDefault(r => r.Group == (entity.Group ?? "") && r.Version == entity.ApiVersion
-                && (string.IsNullOrEmpty(entity.PluralName) ? r.Kind == entity.Kind : r.Plural == entity.PluralName))
+        bool Same(ApiResourceType r) => r.Group == (entity.Group ?? "") && (string.IsNullOrEmpty(entity.PluralName) ? r.Kind == entity.Kind : r.Plural == entity.PluralName);
+        return _store.Resources.FirstOrDefault(r => Same(r) && r.Version == entity.ApiVersion)
+            // A resource.k8s.io model of another version than the one served: converted on the way in and out.
+            ?? (entity.Group == ResourceApiVersions.Group && ResourceApiVersions.IsSupported(entity.ApiVersion)
+                ? _store.Resources.FirstOrDefault(r => Same(r) && ResourceApiVersions.IsSupported(r.Version))
+                : null)
             ?? throw new ArgumentException($"The server does not serve {entity.Kind} in {entity.Group}/{entity.ApiVersion}; add it to InMemoryApiServerOptions.Resources.");
     }
 
@@ -421,12 +432,36 @@ public sealed class InMemoryKubernetesApiServer : IAsyncDisposable
         }
     }
 
-    private static JsonObject ToNode<T>(T obj) =>
-        JsonNode.Parse(KubernetesJson.Serialize(obj)) as JsonObject ?? throw new ArgumentException("The object did not serialize to a JSON object.");
+    private JsonObject ToNode<T>(T obj)
+    {
+        var node = JsonNode.Parse(KubernetesJson.Serialize(obj)) as JsonObject ?? throw new ArgumentException("The object did not serialize to a JSON object.");
+        return Converted<T>(node, toServed: true);
+    }
 
-    private static T FromNode<T>(JsonObject node) => KubernetesJson.Deserialize<T>(node.ToJsonString());
+    private T FromNode<T>(JsonObject node) => KubernetesJson.Deserialize<T>(Converted<T>(node, toServed: false).ToJsonString());
 
-    private static T FromStored<T>(StoredObject stored) => KubernetesJson.Deserialize<T>(Encoding.UTF8.GetString(stored.Json));
+    private T FromStored<T>(StoredObject stored) => FromNode<T>(stored.ToNode());
+
+    /// <summary>Converts between the version of <typeparamref name="T"/> and the version the server serves its resource in (resource.k8s.io only).</summary>
+    private JsonObject Converted<T>(JsonObject node, bool toServed)
+    {
+        var entity = typeof(T).GetCustomAttribute<KubernetesEntityAttribute>();
+        if (entity?.Group != ResourceApiVersions.Group)
+        {
+            return node;
+        }
+
+        var served = ResourceOf<T>();
+        if (served.Version == entity.ApiVersion)
+        {
+            return node;
+        }
+
+        (string from, string to) = toServed ? (entity.ApiVersion, served.Version) : (served.Version, entity.ApiVersion);
+        node["apiVersion"] = ResourceApiVersions.Group + "/" + from;
+        node["kind"] = served.Kind;
+        return ResourceApiVersions.Convert(node, to);
+    }
 
     /// <summary>Leaves process signals (Ctrl+C, SIGTERM) to the host process instead of stopping on them.</summary>
     private sealed class QuietLifetime : IHostLifetime

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using DraSdk.Internal;
 
 namespace DraSdk.Testing;
 
@@ -87,19 +88,52 @@ internal sealed class ObjectStore
             disabledFeatureGates ?? []);
         foreach (var r in resources)
         {
-            if (builtInValidation && BuiltInValidation.For(r, context) is { } v)
+            // resource.k8s.io v1beta2 and v1beta1 objects are checked (and their gated fields dropped) as their v1 form.
+            bool older = r.Group == ResourceApiVersions.Group && r.Version != "v1" && ResourceApiVersions.IsSupported(r.Version);
+            var rules = older ? r with { Version = "v1" } : r;
+            if (builtInValidation && BuiltInValidation.For(rules, context) is { } v)
             {
-                _validators[r] = [v];
+                _validators[r] = [older ? (obj, old) => v(AsV1(r, obj), old is null ? null : AsV1(r, old)) : v];
             }
 
-            if (disabledFeatureGates is { Count: > 0 } && DisabledFeatureGates.For(r, disabledFeatureGates) is { } m)
+            if (disabledFeatureGates is { Count: > 0 } && DisabledFeatureGates.For(rules, disabledFeatureGates) is { } m)
             {
-                _mutators[r] = m;
+                _mutators[r] = older ? (obj, old) => MutateAsV1(r, m, obj, old) : m;
             }
         }
     }
 
     public IEnumerable<ApiResourceType> Resources => _tables.Keys;
+
+    private static JsonObject AsV1(ApiResourceType r, JsonObject obj)
+    {
+        var copy = (JsonObject)obj.DeepClone();
+        copy["apiVersion"] = r.ApiVersion;
+        copy["kind"] = r.Kind;
+        return ResourceApiVersions.ToV1(copy);
+    }
+
+    private static void MutateAsV1(ApiResourceType r, JsonMutator mutate, JsonObject obj, JsonObject? old)
+    {
+        var v1 = AsV1(r, obj);
+        mutate(v1, old is null ? null : AsV1(r, old));
+        var back = ResourceApiVersions.Convert(v1, r.Version);
+        foreach (var key in new[] { "apiVersion", "kind" })
+        {
+            back.Remove(key);
+            if (obj[key] is { } value)
+            {
+                back[key] = value.DeepClone();
+            }
+        }
+        obj.Clear();
+        foreach (var key in back.Select(p => p.Key).ToList())
+        {
+            var value = back[key];
+            back.Remove(key);
+            obj[key] = value;
+        }
+    }
 
     public long ResourceVersion
     {
