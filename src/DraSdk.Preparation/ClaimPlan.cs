@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DraSdk.Cdi;
+using DraSdk.KubeletPlugin;
 using k8s.Models;
 
 namespace DraSdk.Preparation;
@@ -41,7 +42,14 @@ public sealed class ClaimPlan
     /// <param name="allocation">One of the claim's <c>Devices</c>.</param>
     /// <param name="edits">Its container edits (device nodes, environment, mounts, hooks).</param>
     /// <returns>This plan.</returns>
-    public ClaimPlan Add(V1DeviceRequestAllocationResult allocation, ContainerEdits edits)
+    public ClaimPlan Add(V1DeviceRequestAllocationResult allocation, ContainerEdits edits) => Add(allocation, edits, status: null);
+
+    /// <summary>Plans one allocated device with the status to report for it in the claim's <c>status.devices</c>.</summary>
+    /// <param name="allocation">One of the claim's <c>Devices</c>.</param>
+    /// <param name="edits">Its container edits (device nodes, environment, mounts, hooks).</param>
+    /// <param name="status">Its status (uuid, model, …), written after the prepare is answered when the driver has <c>AddClaimDeviceStatus()</c>; null for none.</param>
+    /// <returns>This plan.</returns>
+    public ClaimPlan Add(V1DeviceRequestAllocationResult allocation, ContainerEdits edits, DeviceStatus? status)
     {
         ArgumentNullException.ThrowIfNull(allocation);
         ArgumentNullException.ThrowIfNull(edits);
@@ -58,6 +66,7 @@ public sealed class ClaimPlan
             ShareId = allocation.ShareID,
             AdminAccess = allocation.AdminAccess == true,
             Edits = edits,
+            Status = status,
         });
         return this;
     }
@@ -86,6 +95,9 @@ public sealed record PlannedDevice
 
     /// <summary>What a container that gets the device gets; null for a device read back from a checkpoint written before edits were kept.</summary>
     public ContainerEdits? Edits { get; init; }
+
+    /// <summary>The status to report for the device in the claim's <c>status.devices</c>; not kept in the checkpoint.</summary>
+    public DeviceStatus? Status { get; init; }
 
     /// <summary>The CDI ids the kubelet is answered with; set by the pipeline.</summary>
     public IReadOnlyList<CdiDeviceId> CdiDeviceIds { get; init; } = [];

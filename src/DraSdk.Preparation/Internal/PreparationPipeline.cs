@@ -251,7 +251,8 @@ internal sealed partial class PreparationPipeline<TDriver> : IDraDriver, IDraDri
 
         foreach (Pending item in done)
         {
-            results[item.Claim.Uid] = PrepareResult.Success(item.Record.Devices.Select(ToWire));
+            // The planned status travels with the answer (the kubelet plugin writes it afterwards); the checkpoint does not keep it.
+            results[item.Claim.Uid] = PrepareResult.Success(item.Record.Devices.Select((d, i) => ToWire(d) with { Status = item.Statuses[i] }));
             LogPrepared(_logger, item.Claim.Reference.ToString(), item.Record.Devices.Count, _specs.GetSpecPath(item.Claim.Uid));
         }
 
@@ -385,7 +386,7 @@ internal sealed partial class PreparationPipeline<TDriver> : IDraDriver, IDraDri
             DriverData = plan.DriverData,
             CdiSpec = JsonDocument.Parse(json).RootElement.Clone(),
         };
-        return (new Pending(claim, record, json), null);
+        return (new Pending(claim, record, json, [.. plan.Devices.Select(d => d.Status)]), null);
     }
 
     private static string? Holder(PlannedDevice device, string claimUid, IReadOnlyDictionary<string, PreparedClaimRecord> prepared, List<Pending> pending)
@@ -502,7 +503,7 @@ internal sealed partial class PreparationPipeline<TDriver> : IDraDriver, IDraDri
 
     private static string Describe(PreparedClaimRecord record) => $"{record.Namespace}/{record.Name} ({record.ClaimUid})";
 
-    private sealed record Pending(PreparableClaim Claim, PreparedClaimRecord Record, byte[] Spec);
+    private sealed record Pending(PreparableClaim Claim, PreparedClaimRecord Record, byte[] Spec, IReadOnlyList<DeviceStatus?> Statuses);
 
     [LoggerMessage(1, LogLevel.Information, "Claim {Claim} is already prepared")]
     private static partial void LogAlreadyPrepared(ILogger logger, string claim);

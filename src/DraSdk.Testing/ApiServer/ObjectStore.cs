@@ -279,6 +279,12 @@ internal sealed class ObjectStore
                 {
                     result["status"] = status.DeepClone();
                 }
+
+                // Field ownership of status writes (server-side apply) is kept with the object.
+                if (Metadata(proposed)["managedFields"] is { } managed)
+                {
+                    Metadata(result)["managedFields"] = managed.DeepClone();
+                }
             }
             else
             {
@@ -294,6 +300,12 @@ internal sealed class ObjectStore
 
                 var resultMeta = Metadata(result);
                 var oldMeta = Metadata(oldNode);
+                if (resultMeta["managedFields"] is null && oldMeta["managedFields"] is { } keptManaged)
+                {
+                    // An update that leaves managedFields out keeps them, as on the real server.
+                    resultMeta["managedFields"] = keptManaged.DeepClone();
+                }
+
                 foreach (var f in (string[])["name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"])
                 {
                     resultMeta.Remove(f);
