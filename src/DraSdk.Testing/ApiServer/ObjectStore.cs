@@ -177,6 +177,11 @@ internal sealed class ObjectStore
             meta.Remove(f);
         }
 
+        if (meta["managedFields"] is JsonArray { Count: 0 })
+        {
+            meta.Remove("managedFields");
+        }
+
         if (r.HasStatusSubresource && !keepStatus)
         {
             obj.Remove("status");
@@ -323,6 +328,11 @@ internal sealed class ObjectStore
 
             result["apiVersion"] = r.ApiVersion;
             result["kind"] = r.Kind;
+            if (Metadata(result)["managedFields"] is JsonArray { Count: 0 })
+            {
+                Metadata(result).Remove("managedFields");
+            }
+
             if (scope != WriteScope.Whole && _mutators.TryGetValue(r, out var mutate))
             {
                 mutate(result, oldNode);

@@ -71,11 +71,9 @@ internal static class ServerSideApply
         }
 
         var resultMeta = result["metadata"] as JsonObject ?? [];
+        // Always present (empty when nobody owns anything) so the store tells "none left" from "left out"; it drops an empty list.
         resultMeta.Remove("managedFields");
-        if (keptEntries.Count > 0)
-        {
-            resultMeta["managedFields"] = keptEntries;
-        }
+        resultMeta["managedFields"] = keptEntries;
 
         return result;
     }
