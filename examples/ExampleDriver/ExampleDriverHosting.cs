@@ -21,7 +21,8 @@ internal static class ExampleDriverHosting
         services.AddSingleton(options);
         services.AddSingleton<FakeGpuDiscovery>();
         services.AddCdiDriver<GpuDriver>(ExampleDriverOptions.CdiKind, o => o.DriverName = ExampleDriverOptions.DriverName)
-            .AddNodeDevices();
+            .AddNodeDevices()
+            .AddClaimDeviceStatus();
         services.AddHostedService<DevicePublisher>();
         return builder;
     }

@@ -35,7 +35,8 @@ internal static class NvidiaDriverHosting
 
         services.AddCdiDriver<NvidiaDriver>(NvidiaDriverOptions.CdiKind, o => o.DriverName = NvidiaDriverOptions.DriverName)
             .AddDeviceHealth<DeviceHealthTracker>()
-            .AddResourceSlicePublisher();
+            .AddResourceSlicePublisher()
+            .AddClaimDeviceStatus();
         services.AddHostedService<DevicePublisher>();
         return builder;
     }
