@@ -27,7 +27,7 @@ public interface IClaimDeviceStatus
     /// <param name="poolName">The device's pool.</param>
     /// <param name="deviceName">The device's name.</param>
     /// <param name="condition">The condition; it replaces the device's condition of the same type.</param>
-    /// <returns>How many claims were updated.</returns>
+    /// <returns>How many claims were updated; a condition equal to the one recorded changes nothing and is not written.</returns>
     int ReportCondition(string poolName, string deviceName, V1Condition condition);
 
     /// <summary>Removes this driver's entries from a claim's status (queued); the SDK does this at unprepare.</summary>

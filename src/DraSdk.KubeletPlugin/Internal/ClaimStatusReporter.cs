@@ -77,6 +77,12 @@ internal sealed partial class ClaimStatusReporter : IClaimDeviceStatus, IHostedS
                 {
                     DeviceStatus status = state.Devices[key];
                     V1Condition? before = status.Conditions.FirstOrDefault(c => c.Type == condition.Type);
+                    if (before is not null && before.Status == condition.Status && before.Reason == condition.Reason && (before.Message ?? "") == (condition.Message ?? "")
+                        && before.ObservedGeneration == condition.ObservedGeneration)
+                    {
+                        continue; // nothing new: no write
+                    }
+
                     DateTime since = before is not null && before.Status == condition.Status ? before.LastTransitionTime : condition.LastTransitionTime == default ? now : condition.LastTransitionTime;
                     var conditions = status.Conditions.Where(c => c.Type != condition.Type).Append(Copy(condition, since)).ToList();
                     DeviceStatus next = status with { Conditions = conditions };
@@ -383,8 +389,9 @@ internal sealed partial class ClaimStatusReporter : IClaimDeviceStatus, IHostedS
         {
             return (false, $"API server answered {(int)ex.Response.StatusCode}: {ex.Response.Content ?? ex.Message}");
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException or (TaskCanceledException and not OperationCanceledException { CancellationToken.IsCancellationRequested: true }))
+        catch (Exception ex) when (!stopping.IsCancellationRequested)
         {
+            // Unreachable, timed out, or anything else unexpected: the worker goes on and tries again later.
             return (false, ex.Message);
         }
     }
