@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using DraSdk.Checkpoint;
 using DraSdk.KubeletPlugin;
 using DraSdk.Testing;
+using k8s;
 using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using NvidiaGpuDriver.Nvml;
@@ -252,12 +253,14 @@ public sealed class DriverTests
         env.Source.Inject(new GpuEvent("GPU-b80e8a6d-7ae0-5b41-b7a9-84f40f9714f5", GpuEventKind.Xid, 79, "fell off the bus"));
         await env.WaitForSliceAsync(s => s.Spec.Devices.Single(d => d.Name == "gpu-1").Taints is { Count: 1 });
         V1Condition ready;
+        DateTime deadline = DateTime.UtcNow.AddSeconds(10);
         do
         {
+            await Task.Delay(20, Ct);
             await status.WhenWrittenAsync(Ct);
             ready = (await env.Client.ResourceV1.ReadNamespacedResourceClaimAsync("status", "default", cancellationToken: Ct)).Status.Devices.Single().Conditions.Single();
         }
-        while (ready.Status == "True" && !Ct.IsCancellationRequested);
+        while (ready.Status == "True" && DateTime.UtcNow < deadline);
 
         Assert.Equal(("False", "Tainted"), (ready.Status, ready.Reason));
         Assert.Contains("gpu.nvidia.com/xid=79", ready.Message, StringComparison.Ordinal);
