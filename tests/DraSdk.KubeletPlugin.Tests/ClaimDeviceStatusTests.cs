@@ -99,6 +99,38 @@ public sealed class ClaimDeviceStatusTests
     }
 
     [Fact]
+    public async Task Every_api_limit_is_checked_before_anything_is_sent_and_named_in_the_error()
+    {
+        await using DriverHost host = await StartAsync(withStatus: true);
+        var claim = new ClaimReference("default", "limits", "0b7e6a53-0000-4000-8000-000000000001");
+        V1Condition Ready(string type = "Ready", string status = "True", string reason = "Prepared") => new() { Type = type, Status = status, Reason = reason };
+        (DeviceStatus Status, string Expected)[] cases =
+        [
+            (new DeviceStatus { Conditions = [.. Enumerable.Range(0, 9).Select(i => Ready(type: $"T{i}"))] }, "status.devices[].conditions has 9 conditions, more than the API allows (8)"),
+            (new DeviceStatus { Conditions = [Ready(), Ready()] }, "status.devices[].conditions has type Ready twice"),
+            (new DeviceStatus { Conditions = [Ready(status: "Maybe")] }, "conditions[Ready].status is \"Maybe\", not True, False or Unknown"),
+            (new DeviceStatus { Conditions = [Ready(reason: "")] }, "conditions[Ready].reason is required"),
+            (new DeviceStatus { Data = new JsonObject { ["blob"] = new string('x', DeviceStatus.MaxDataBytes) } }, "status.devices[].data is 10251 bytes, more than the API allows (10240)"),
+            (new DeviceStatus { NetworkData = new V1NetworkDeviceData { InterfaceName = new string('e', 257) } }, "networkData.interfaceName is longer than the API allows (256 bytes)"),
+            (new DeviceStatus { NetworkData = new V1NetworkDeviceData { HardwareAddress = new string('a', 129) } }, "networkData.hardwareAddress is longer than the API allows (128 bytes)"),
+            (new DeviceStatus { NetworkData = new V1NetworkDeviceData { Ips = ["10.0.0.1/24", "10.0.0.1/24"] } }, "networkData.ips has \"10.0.0.1/24\" twice"),
+            (new DeviceStatus { NetworkData = new V1NetworkDeviceData { Ips = ["fd00::1/200"] } }, "\"fd00::1/200\" is not an IP address with a prefix length"),
+        ];
+
+        foreach ((DeviceStatus status, string expected) in cases)
+        {
+            var thrown = Assert.Throws<ArgumentException>(() => Status(host).Report(claim, "node-a", "gpu-0", status));
+            Assert.Contains($"device node-a/gpu-0 for claim {claim}", thrown.Message, StringComparison.Ordinal);
+            Assert.Contains(expected, thrown.Message, StringComparison.Ordinal);
+        }
+
+        // What fits is accepted: an interface address with host bits (as interfaces have them) and IPv6.
+        Status(host).Report(claim, "node-a", "gpu-0", new DeviceStatus { NetworkData = new V1NetworkDeviceData { InterfaceName = "eth1", Ips = ["10.9.8.7/24", "fd00::7/64"], HardwareAddress = "ea:9f:2c:00:00:01" } });
+        await Status(host).WhenWrittenAsync(Ct); // the claim does not exist: dropped after a 404, not retried
+        Assert.Single(host.Api.Requests, r => r.Resource == "resourceclaims/status" && r.Method == "PATCH");
+    }
+
+    [Fact]
     public async Task A_health_change_updates_the_condition_on_every_claim_with_the_device_and_keeps_the_rest()
     {
         await using DriverHost host = await StartAsync(withStatus: true);
