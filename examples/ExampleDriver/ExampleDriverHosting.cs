@@ -22,7 +22,8 @@ internal static class ExampleDriverHosting
         services.AddSingleton(options);
         services.AddSingleton<FakeGpuDiscovery>();
         services.AddCdiDriver<GpuDriver>(ExampleDriverOptions.CdiKind, o => o.DriverName = ExampleDriverOptions.DriverName, c => c.DeviceMetadata = options.DeviceMetadata)
-            .AddNodeDevices();
+            .AddNodeDevices()
+            .AddClaimDeviceStatus();
         services.AddHostedService<DevicePublisher>();
         return builder;
     }

@@ -37,7 +37,8 @@ internal static class NvidiaDriverHosting
         bool deviceMetadata = NvidiaDriverOptions.DeviceMetadataSetting.Read(config);
         services.AddCdiDriver<NvidiaDriver>(NvidiaDriverOptions.CdiKind, o => o.DriverName = NvidiaDriverOptions.DriverName, c => c.DeviceMetadata = deviceMetadata)
             .AddDeviceHealth<DeviceHealthTracker>()
-            .AddResourceSlicePublisher();
+            .AddResourceSlicePublisher()
+            .AddClaimDeviceStatus();
         services.AddHostedService<DevicePublisher>();
         return builder;
     }

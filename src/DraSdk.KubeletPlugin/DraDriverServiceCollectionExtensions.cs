@@ -85,6 +85,35 @@ public static class DraDriverServiceCollectionExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Reports per-device status on ResourceClaims (<c>status.devices</c>): the <see cref="PreparedDevice.Status"/> of
+    /// prepared devices after each prepare is answered, whatever the driver reports through <see cref="IClaimDeviceStatus"/>
+    /// (injectable), and the removal of the driver's entries at unprepare. Written with server-side apply under the
+    /// driver's own field manager, in the background, retried with backoff. Needs <c>patch</c> on
+    /// <c>resourceclaims/status</c> in the driver's RBAC.
+    /// </summary>
+    /// <param name="builder">The driver builder.</param>
+    /// <param name="configure">Sets the field manager and retry delays.</param>
+    /// <returns>The builder.</returns>
+    public static IDraDriverBuilder AddClaimDeviceStatus(this IDraDriverBuilder builder, Action<ClaimDeviceStatusOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        OptionsBuilder<ClaimDeviceStatusOptions> options = builder.Services.AddOptions<ClaimDeviceStatusOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        if (!builder.Services.Any(d => d.ServiceType == typeof(ClaimStatusReporter)))
+        {
+            builder.Services.AddSingleton<ClaimStatusReporter>();
+            builder.Services.AddSingleton<IClaimDeviceStatus>(sp => sp.GetRequiredService<ClaimStatusReporter>());
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<ClaimStatusReporter>());
+        }
+
+        return builder;
+    }
+
     /// <summary>Lets the driver singleton serve as its own startup step without a second instance.</summary>
     private sealed class DriverStartupAdapter<TDriver>(TDriver driver) : IDraDriverStartup
         where TDriver : class, IDraDriver

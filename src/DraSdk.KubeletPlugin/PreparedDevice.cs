@@ -17,6 +17,12 @@ public sealed record PreparedDevice(string PoolName, string DeviceName, IReadOnl
     /// <summary>The share id of a device allocated with consumable capacity; sent only over DRA v1.</summary>
     public string? ShareId { get; init; }
 
+    /// <summary>
+    /// The device's status for the claim's <c>status.devices</c>, written after the prepare is answered when the driver
+    /// was added with <c>AddClaimDeviceStatus()</c>; ignored otherwise. A failed write never fails the prepare.
+    /// </summary>
+    public DeviceStatus? Status { get; init; }
+
     /// <summary>Creates the prepared device for one allocation result, carrying its pool, device, request and share id.</summary>
     /// <param name="allocation">The allocation result (from <see cref="PreparableClaim.Devices"/>).</param>
     /// <param name="cdiDeviceIds">The CDI device ids for this device.</param>

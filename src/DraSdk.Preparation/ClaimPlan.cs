@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DraSdk.Cdi;
 using DraSdk.DeviceMetadata;
+using DraSdk.KubeletPlugin;
 using k8s.Models;
 
 namespace DraSdk.Preparation;
@@ -12,7 +13,7 @@ public sealed class ClaimPlan
 
     private ClaimPlan(string? error) => Error = error;
 
-    /// <summary>Creates an empty plan; add every allocated device with <see cref="Add(V1DeviceRequestAllocationResult, ContainerEdits)"/>.</summary>
+    /// <summary>Creates an empty plan; add every allocated device with <see cref="Add(V1DeviceRequestAllocationResult, ContainerEdits, DeviceMetadataDetails?, DeviceStatus?)"/>.</summary>
     public ClaimPlan()
         : this(error: null)
     {
@@ -38,18 +39,13 @@ public sealed class ClaimPlan
         return new ClaimPlan(error);
     }
 
-    /// <summary>Plans one allocated device: what a container that gets it gets.</summary>
-    /// <param name="allocation">One of the claim's <c>Devices</c>.</param>
-    /// <param name="edits">Its container edits (device nodes, environment, mounts, hooks).</param>
-    /// <returns>This plan.</returns>
-    public ClaimPlan Add(V1DeviceRequestAllocationResult allocation, ContainerEdits edits) => Add(allocation, edits, metadata: null);
-
-    /// <summary>Plans one allocated device, with what its device metadata says of it (attributes, network data).</summary>
+    /// <summary>Plans one allocated device: what a container that gets it gets, and optionally what its metadata file and the claim's status say of it.</summary>
     /// <param name="allocation">One of the claim's <c>Devices</c>.</param>
     /// <param name="edits">Its container edits (device nodes, environment, mounts, hooks).</param>
     /// <param name="metadata">Its attributes and network data for the metadata file (<see cref="CdiDriverOptions.DeviceMetadata"/>); null for none.</param>
+    /// <param name="status">Its status (uuid, model, …) for the claim's <c>status.devices</c>, written after the prepare is answered when the driver has <c>AddClaimDeviceStatus()</c>; null for none.</param>
     /// <returns>This plan.</returns>
-    public ClaimPlan Add(V1DeviceRequestAllocationResult allocation, ContainerEdits edits, DeviceMetadataDetails? metadata)
+    public ClaimPlan Add(V1DeviceRequestAllocationResult allocation, ContainerEdits edits, DeviceMetadataDetails? metadata = null, DeviceStatus? status = null)
     {
         ArgumentNullException.ThrowIfNull(allocation);
         ArgumentNullException.ThrowIfNull(edits);
@@ -67,6 +63,7 @@ public sealed class ClaimPlan
             AdminAccess = allocation.AdminAccess == true,
             Edits = edits,
             Metadata = metadata,
+            Status = status,
         });
         return this;
     }
@@ -98,6 +95,9 @@ public sealed record PlannedDevice
 
     /// <summary>What the device metadata says of the device (attributes, network data); null for none.</summary>
     public DeviceMetadataDetails? Metadata { get; init; }
+
+    /// <summary>The status to report for the device in the claim's <c>status.devices</c>; not kept in the checkpoint.</summary>
+    public DeviceStatus? Status { get; init; }
 
     /// <summary>The CDI ids the kubelet is answered with; set by the pipeline.</summary>
     public IReadOnlyList<CdiDeviceId> CdiDeviceIds { get; init; } = [];

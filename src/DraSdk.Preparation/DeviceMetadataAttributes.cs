@@ -9,7 +9,7 @@ public static class DeviceMetadataAttributes
     /// <summary>A device's metadata from its published attributes (every value kind: int, bool, string, version and their lists).</summary>
     /// <param name="attributes">The attributes, as in the device's <c>V1Device.Attributes</c>.</param>
     /// <param name="networkData">Network data of a network device; null for none.</param>
-    /// <returns>The details for <see cref="ClaimPlan.Add(V1DeviceRequestAllocationResult, DraSdk.Cdi.ContainerEdits, DeviceMetadataDetails?)"/>.</returns>
+    /// <returns>The details for <see cref="ClaimPlan.Add(V1DeviceRequestAllocationResult, DraSdk.Cdi.ContainerEdits, DeviceMetadataDetails?, DraSdk.KubeletPlugin.DeviceStatus?)"/>.</returns>
     public static DeviceMetadataDetails FromResourceSlice(IEnumerable<KeyValuePair<string, V1DeviceAttribute>> attributes, DeviceNetworkData? networkData = null)
     {
         ArgumentNullException.ThrowIfNull(attributes);

@@ -223,6 +223,9 @@ public sealed class GeneratedDriverTests(TemplateWorkspace workspace)
 
         V1ClusterRole role = objects.OfType<V1ClusterRole>().Single();
         Assert.Equal(["get"], role.Rules.Single(r => r.Resources.Contains("resourceclaims")).Verbs);
+        V1PolicyRule claimStatus = role.Rules.Single(r => r.Resources.Contains("resourceclaims/status")); // claim device status, nothing more
+        Assert.Equal(["resourceclaims/status"], claimStatus.Resources);
+        Assert.Equal(["patch"], claimStatus.Verbs);
         Assert.DoesNotContain(role.Rules, r => r.Verbs.Contains("*") || r.Resources.Contains("*"));
         Assert.Equal("acme-fpgadriver", objects.OfType<V1ClusterRoleBinding>().Single().Subjects.Single().Name);
 

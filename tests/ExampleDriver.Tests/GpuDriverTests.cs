@@ -40,6 +40,29 @@ public sealed class GpuDriverTests : IAsyncLifetime
         Assert.Equal(string.Empty, (await node.Plugin.PrepareAsync([b], Ct)).Claims[b.Metadata.Uid].Error);
     }
 
+    [Fact]
+    public async Task A_prepared_gpu_reports_its_uuid_model_and_driver_version_in_the_claim_status_until_unprepare()
+    {
+        await using LocalNode node = await StartAsync();
+        Resourcev1ResourceClaim claim = await Claims.CreateAllocatedAsync(node.Client, "status", "gpu-1");
+
+        Assert.Equal(string.Empty, (await node.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Error);
+        await node.Host.Services.GetRequiredService<DraSdk.KubeletPlugin.IClaimDeviceStatus>().WhenWrittenAsync(Ct);
+
+        V1AllocatedDeviceStatus device = Assert.Single(_api.Get<Resourcev1ResourceClaim>("default", "status")!.Status.Devices);
+        Assert.Equal((ExampleDriverOptions.DriverName, "gpu-1"), (device.Driver, device.Device));
+        var data = System.Text.Json.Nodes.JsonNode.Parse(k8s.KubernetesJson.Serialize(device.Data))!;
+        var gpu = node.Host.Services.GetRequiredService<ExampleDriver.Devices.FakeGpuDiscovery>().Find("gpu-1")!;
+        Assert.Equal(gpu.Uuid, data["uuid"]!.GetValue<string>());
+        Assert.Equal("LATEST-GPU-MODEL", data["model"]!.GetValue<string>());
+        Assert.Equal("1.0.0", data["driverVersion"]!.GetValue<string>());
+        Assert.Equal("True", Assert.Single(device.Conditions, c => c.Type == "Ready").Status);
+
+        await node.Plugin.UnprepareAsync([claim], Ct);
+        await node.Host.Services.GetRequiredService<DraSdk.KubeletPlugin.IClaimDeviceStatus>().WhenWrittenAsync(Ct);
+        Assert.Null(_api.Get<Resourcev1ResourceClaim>("default", "status")!.Status.Devices);
+    }
+
     [Theory]
     [InlineData("""{"apiVersion":"gpu.example.com/v1alpha1","kind":"GpuConfig","sharing":{"strategy":"Sometimes"}}""", "config[0].opaque.parameters.sharing.strategy: must be TimeSlicing or SpacePartitioning, not 'Sometimes'")]
     [InlineData("""{"apiVersion":"gpu.example.com/v1alpha1","kind":"GpuConfig","sharing":{"strategy":"SpacePartitioning","spacePartitioningConfig":{"partitionCount":0}}}""", "sharing.spacePartitioningConfig.partitionCount: must be at least 1")]

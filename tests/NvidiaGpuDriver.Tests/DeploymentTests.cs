@@ -66,6 +66,9 @@ public sealed class DeploymentTests
         Assert.Equal(["/var/lib/kubelet/plugins_registry", "/var/lib/kubelet/plugins", "/var/run/cdi", "/", "/dev"], daemonSet.Spec.Template.Spec.Volumes.Select(v => v.HostPath.Path));
         V1ClusterRole role = shipped.OfType<V1ClusterRole>().Single();
         Assert.Equal(["get"], role.Rules.Single(r => r.Resources.Contains("resourceclaims")).Verbs);
+        V1PolicyRule claimStatus = role.Rules.Single(r => r.Resources.Contains("resourceclaims/status")); // claim device status, nothing more
+        Assert.Equal(["resourceclaims/status"], claimStatus.Resources);
+        Assert.Equal(["patch"], claimStatus.Verbs);
         Assert.DoesNotContain(role.Rules, r => r.Verbs.Contains("*") || r.Resources.Contains("*"));
         Assert.Equal(["gpu.nvidia.com", "mig.nvidia.com"], shipped.OfType<V1DeviceClass>().Select(c => c.Metadata.Name));
         V1ValidatingAdmissionPolicy policy = shipped.OfType<V1ValidatingAdmissionPolicy>().Single();

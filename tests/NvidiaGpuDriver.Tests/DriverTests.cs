@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using DraSdk.Checkpoint;
 using DraSdk.KubeletPlugin;
 using DraSdk.Testing;
+using k8s;
 using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using NvidiaGpuDriver.Nvml;
@@ -252,6 +253,40 @@ public sealed class DriverTests
 
         env.Source.Inject(new GpuEvent("GPU-b80e8a6d-7ae0-5b41-b7a9-84f40f9714f5", GpuEventKind.Recovered));
         await env.WaitForSliceAsync(s => s.Spec.Devices.Single(d => d.Name == "gpu-1").Taints is null or { Count: 0 });
+    }
+
+    [Fact]
+    public async Task A_prepared_GPU_reports_uuid_product_name_and_driver_version_in_the_claim_status_and_an_XID_turns_Ready_false()
+    {
+        await using var env = await DriverEnvironment.StartAsync(Fixtures.KindSnapshot);
+        V1ResourceSlice slice = await env.WaitForSliceAsync(s => s.Spec.Devices.Count == 11);
+        Resourcev1ResourceClaim claim = await Claims.CreateAllocatedAsync(env.Client, "status", "gpu-1");
+        Assert.Equal(string.Empty, (await env.Plugin.PrepareAsync([claim], Ct)).Claims[claim.Metadata.Uid].Error);
+        IClaimDeviceStatus status = env.Host.Services.GetRequiredService<IClaimDeviceStatus>();
+        await status.WhenWrittenAsync(Ct);
+
+        V1AllocatedDeviceStatus device = Assert.Single((await env.Client.ResourceV1.ReadNamespacedResourceClaimAsync("status", "default", cancellationToken: Ct)).Status.Devices);
+        var data = System.Text.Json.Nodes.JsonNode.Parse(k8s.KubernetesJson.Serialize(device.Data))!;
+        V1Device published = slice.Spec.Devices.Single(d => d.Name == "gpu-1");
+        Assert.Equal("GPU-b80e8a6d-7ae0-5b41-b7a9-84f40f9714f5", data["uuid"]!.GetValue<string>());
+        Assert.Equal(published.Attributes["productName"].StringValue, data["productName"]!.GetValue<string>());
+        Assert.Equal(published.Attributes["driverVersion"].Version, data["driverVersion"]!.GetValue<string>());
+        Assert.Equal(("Ready", "True"), (Assert.Single(device.Conditions).Type, device.Conditions[0].Status));
+
+        env.Source.Inject(new GpuEvent("GPU-b80e8a6d-7ae0-5b41-b7a9-84f40f9714f5", GpuEventKind.Xid, 79, "fell off the bus"));
+        await env.WaitForSliceAsync(s => s.Spec.Devices.Single(d => d.Name == "gpu-1").Taints is { Count: 1 });
+        V1Condition ready;
+        DateTime deadline = DateTime.UtcNow.AddSeconds(10);
+        do
+        {
+            await Task.Delay(20, Ct);
+            await status.WhenWrittenAsync(Ct);
+            ready = (await env.Client.ResourceV1.ReadNamespacedResourceClaimAsync("status", "default", cancellationToken: Ct)).Status.Devices.Single().Conditions.Single();
+        }
+        while (ready.Status == "True" && DateTime.UtcNow < deadline);
+
+        Assert.Equal(("False", "Tainted"), (ready.Status, ready.Reason));
+        Assert.Contains("gpu.nvidia.com/xid=79", ready.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using DraSdk.Cdi;
 using DraSdk.DeviceMetadata;
 using DraSdk.KubeletPlugin;
@@ -36,7 +37,7 @@ internal sealed class GpuDriver(FakeGpuDiscovery gpus, ExampleDriverOptions opti
                 return ValueTask.FromResult(ClaimPlan.Failure($"invalid opaque device configuration at {claim.ConfigsFor(allocation)[^1].Path}{path}: {problem}"));
             }
 
-            plan.Add(allocation, new ContainerEdits { Env = Environment(gpu, config, claim.Uid, allocation.AdminAccess == true) }, Metadata(gpu));
+            plan.Add(allocation, new ContainerEdits { Env = Environment(gpu, config, claim.Uid, allocation.AdminAccess == true) }, Metadata(gpu), StatusOf(gpu));
         }
 
         return ValueTask.FromResult(plan);
@@ -52,6 +53,13 @@ internal sealed class GpuDriver(FakeGpuDiscovery gpus, ExampleDriverOptions opti
             ["model"] = DeviceAttributeValue.FromString(gpu.Model),
             ["driverVersion"] = DeviceAttributeValue.FromVersion(gpu.DriverVersion),
         },
+    };
+
+    /// <summary>What the claim's <c>status.devices</c> says about a prepared GPU, as dra-example-driver reports it: uuid, model, driver version.</summary>
+    private static DeviceStatus StatusOf(FakeGpu gpu) => new()
+    {
+        Conditions = [new V1Condition { Type = "Ready", Status = "True", Reason = "Prepared", Message = $"{gpu.Name} is prepared" }],
+        Data = new JsonObject { ["uuid"] = gpu.Uuid, ["model"] = gpu.Model, ["driverVersion"] = gpu.DriverVersion },
     };
 
     /// <summary>The environment of one GPU, as dra-example-driver's fake GPUs have it.</summary>

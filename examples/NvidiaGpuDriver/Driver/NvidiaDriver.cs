@@ -1,9 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using DraSdk.Cdi;
 using DraSdk.KubeletPlugin;
 using DraSdk.Preparation;
+using k8s.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using NvidiaGpuDriver.Config;
@@ -81,10 +83,31 @@ internal sealed partial class NvidiaDriver(
         };
         for (int i = 0; i < devices.Count; i++)
         {
-            plan.Add(devices[i].Allocation, deviceEdits[i].Edits, DeviceMetadataAttributes.FromResourceSlice(devices[i].Device.Attributes));
+            plan.Add(devices[i].Allocation, deviceEdits[i].Edits, DeviceMetadataAttributes.FromResourceSlice(devices[i].Device.Attributes), StatusOf(devices[i].Device));
         }
 
         return ValueTask.FromResult(plan);
+    }
+
+    /// <summary>What the claim's <c>status.devices</c> says about a prepared GPU or MIG device: its uuid, product name and driver version.</summary>
+    private static DeviceStatus StatusOf(AllocatableDevice device)
+    {
+        var data = new JsonObject { ["uuid"] = device.Uuid };
+        if (device.Attributes.TryGetValue("productName", out V1DeviceAttribute? product) && product.StringValue is { } name)
+        {
+            data["productName"] = name;
+        }
+
+        if (device.Attributes.TryGetValue("driverVersion", out V1DeviceAttribute? driver) && driver.Version is { } version)
+        {
+            data["driverVersion"] = version;
+        }
+
+        return new DeviceStatus
+        {
+            Conditions = [new V1Condition { Type = "Ready", Status = "True", Reason = "Prepared", Message = $"{device.Name} is prepared" }],
+            Data = data,
+        };
     }
 
     public ValueTask ApplyAsync(PreparedClaim claim, CancellationToken cancellationToken)

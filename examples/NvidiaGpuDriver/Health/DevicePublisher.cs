@@ -1,5 +1,6 @@
 using DraSdk.KubeletPlugin;
 using DraSdk.ResourceSlices;
+using k8s.Models;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NvidiaGpuDriver.Discovery;
@@ -15,7 +16,8 @@ internal sealed partial class DevicePublisher(
     DeviceInventory inventory,
     IResourceSlicePublisher publisher,
     DeviceHealthTracker health,
-    ILogger<DevicePublisher> logger) : BackgroundService
+    ILogger<DevicePublisher> logger,
+    IClaimDeviceStatus? claimStatus = null) : BackgroundService
 {
     private readonly Lock _gate = new();
     private HashSet<string> _reported = [];
@@ -79,6 +81,20 @@ internal sealed partial class DevicePublisher(
             foreach (string gone in _reported.Where(d => !now.Contains(d)))
             {
                 health.Remove(publisher.NodeName, gone);
+                claimStatus?.ReportCondition(publisher.NodeName, gone, new V1Condition { Type = "Ready", Status = "False", Reason = "DeviceGone", Message = "the GPU is no longer visible to the driver" });
+            }
+
+            // The claims that hold a device say so too (their status.devices Ready condition); unchanged ones are not written.
+            foreach (DeviceHealth update in updates)
+            {
+                bool healthy = update.Status == DeviceHealthStatus.Healthy;
+                claimStatus?.ReportCondition(publisher.NodeName, update.DeviceName, new V1Condition
+                {
+                    Type = "Ready",
+                    Status = healthy ? "True" : "False",
+                    Reason = healthy ? "Prepared" : "Tainted",
+                    Message = healthy ? $"{update.DeviceName} is prepared" : update.Message,
+                });
             }
 
             _reported = now;

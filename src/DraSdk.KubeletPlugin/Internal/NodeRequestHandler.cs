@@ -14,7 +14,8 @@ internal sealed class NodeRequestHandler(
     CallSerializer serializer,
     KubeletPluginMetrics metrics,
     IOptions<DraDriverOptions> options,
-    ILogger<NodeRequestHandler> logger)
+    ILogger<NodeRequestHandler> logger,
+    ClaimStatusReporter? statusReporter = null)
 {
     private readonly string _driverName = options.Value.DriverName;
 
@@ -71,6 +72,10 @@ internal sealed class NodeRequestHandler(
             {
                 Log.ClaimFailed(logger, claim.ToString(), result.Error!);
             }
+            else if (result.Succeeded && statusReporter is not null)
+            {
+                ReportStatus(statusReporter, claim, result);
+            }
         }
 
         return results;
@@ -100,6 +105,12 @@ internal sealed class NodeRequestHandler(
                 : UnprepareResult.Failure($"driver {_driverName} returned no result for claim {claim}");
             results[claim.Uid] = result;
             metrics.RecordClaim("unprepare", result.Succeeded);
+            if (result.Succeeded)
+            {
+                // Queued: the driver's entries leave the claim's status after the answer.
+                statusReporter?.Clear(claim);
+            }
+
             if (!result.Succeeded)
             {
                 Log.ClaimFailed(logger, claim.ToString(), result.Error!);
@@ -107,6 +118,27 @@ internal sealed class NodeRequestHandler(
         }
 
         return results;
+    }
+
+    /// <summary>Queues the status the driver set on prepared devices; a status over the API's limits is logged, never a failed prepare.</summary>
+    private void ReportStatus(ClaimStatusReporter reporter, ClaimReference claim, PrepareResult result)
+    {
+        foreach (PreparedDevice device in result.Devices)
+        {
+            if (device.Status is not { } status)
+            {
+                continue;
+            }
+
+            try
+            {
+                reporter.Report(claim, device.PoolName, device.DeviceName, status, device.ShareId);
+            }
+            catch (ArgumentException ex)
+            {
+                ClaimStatusReporter.LogNotWritten(logger, claim.ToString(), ex.Message);
+            }
+        }
     }
 
     /// <summary>Rejects a request that cannot be answered claim by claim; drops exact duplicates.</summary>

@@ -267,7 +267,8 @@ internal sealed partial class PreparationPipeline<TDriver> : IDraDriver, IDraDri
 
         foreach (Pending item in done)
         {
-            results[item.Claim.Uid] = PrepareResult.Success(item.Record.Devices.Select(ToWire));
+            // The planned status travels with the answer (the kubelet plugin writes it afterwards); the checkpoint does not keep it.
+            results[item.Claim.Uid] = PrepareResult.Success(item.Record.Devices.Select((d, i) => ToWire(d) with { Status = item.Statuses[i] }));
             LogPrepared(_logger, item.Claim.Reference.ToString(), item.Record.Devices.Count, _specs.GetSpecPath(item.Claim.Uid));
         }
 
@@ -431,7 +432,7 @@ internal sealed partial class PreparationPipeline<TDriver> : IDraDriver, IDraDri
             DriverData = plan.DriverData,
             CdiSpec = JsonDocument.Parse(json).RootElement.Clone(),
         };
-        return (new Pending(claim, record, json, metadata), null);
+        return (new Pending(claim, record, json, metadata, [.. plan.Devices.Select(d => d.Status)]), null);
     }
 
     private static string? Holder(PlannedDevice device, string claimUid, IReadOnlyDictionary<string, PreparedClaimRecord> prepared, List<Pending> pending)
@@ -549,7 +550,7 @@ internal sealed partial class PreparationPipeline<TDriver> : IDraDriver, IDraDri
 
     private static string Describe(PreparedClaimRecord record) => $"{record.Namespace}/{record.Name} ({record.ClaimUid})";
 
-    private sealed record Pending(PreparableClaim Claim, PreparedClaimRecord Record, byte[] Spec, List<MetadataWrite> Metadata);
+    private sealed record Pending(PreparableClaim Claim, PreparedClaimRecord Record, byte[] Spec, List<MetadataWrite> Metadata, IReadOnlyList<DeviceStatus?> Statuses);
 
     [LoggerMessage(1, LogLevel.Information, "Claim {Claim} is already prepared")]
     private static partial void LogAlreadyPrepared(ILogger logger, string claim);

@@ -241,12 +241,17 @@ internal sealed class ApiHandler
                     }
 
                     meta["name"] = name;
-                    var created = _store.Create(r, ns, applied, keepStatus: IsNodes(r), dryRun);
+                    var createdAt = _options.TimeProvider.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+                    var withOwners = ServerSideApply.Apply(r, [], applied, ctx.Request.Query["fieldManager"].ToString(), force: true, scope, createdAt);
+                    var created = _store.Create(r, ns, withOwners, keepStatus: IsNodes(r), dryRun);
                     await WriteAsync(ctx, 201, created.Json).ConfigureAwait(false);
                     return;
                 }
 
-                change = current => JsonPatching.MergePatch(current, applied) as JsonObject ?? throw ApiError.BadRequest("patch result is not an object");
+                var manager = ctx.Request.Query["fieldManager"].ToString();
+                var force = IsTrue(ctx.Request.Query["force"]);
+                var now = _options.TimeProvider.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+                change = current => ServerSideApply.Apply(r, current, applied, manager, force, scope, now);
                 break;
             }
 

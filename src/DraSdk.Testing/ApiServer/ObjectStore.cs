@@ -211,6 +211,11 @@ internal sealed class ObjectStore
             meta.Remove(f);
         }
 
+        if (meta["managedFields"] is JsonArray { Count: 0 })
+        {
+            meta.Remove("managedFields");
+        }
+
         if (r.HasStatusSubresource && !keepStatus)
         {
             obj.Remove("status");
@@ -313,6 +318,12 @@ internal sealed class ObjectStore
                 {
                     result["status"] = status.DeepClone();
                 }
+
+                // Field ownership of status writes (server-side apply) is kept with the object.
+                if (Metadata(proposed)["managedFields"] is { } managed)
+                {
+                    Metadata(result)["managedFields"] = managed.DeepClone();
+                }
             }
             else
             {
@@ -328,6 +339,12 @@ internal sealed class ObjectStore
 
                 var resultMeta = Metadata(result);
                 var oldMeta = Metadata(oldNode);
+                if (resultMeta["managedFields"] is null && oldMeta["managedFields"] is { } keptManaged)
+                {
+                    // An update that leaves managedFields out keeps them, as on the real server.
+                    resultMeta["managedFields"] = keptManaged.DeepClone();
+                }
+
                 foreach (var f in (string[])["name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"])
                 {
                     resultMeta.Remove(f);
@@ -345,6 +362,11 @@ internal sealed class ObjectStore
 
             result["apiVersion"] = r.ApiVersion;
             result["kind"] = r.Kind;
+            if (Metadata(result)["managedFields"] is JsonArray { Count: 0 })
+            {
+                Metadata(result).Remove("managedFields");
+            }
+
             if (scope != WriteScope.Whole && _mutators.TryGetValue(r, out var mutate))
             {
                 mutate(result, oldNode);

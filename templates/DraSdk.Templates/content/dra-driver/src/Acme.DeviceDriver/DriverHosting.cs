@@ -31,7 +31,8 @@ internal static class DriverHosting
                 o.DriverName = DriverInfo.DriverName;
                 configure?.Invoke(o);
             })
-            .AddNodeDevices();
+            .AddNodeDevices()
+            .AddClaimDeviceStatus(); // each prepared device's status in the claim's status.devices (needs patch on resourceclaims/status)
         services.AddHostedService<DevicePublisher>();
         return builder;
     }

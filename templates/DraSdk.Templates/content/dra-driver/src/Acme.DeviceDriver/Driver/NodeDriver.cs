@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Acme.DeviceDriver.Config;
 using Acme.DeviceDriver.Devices;
 using DraSdk.Cdi;
@@ -36,7 +37,13 @@ internal sealed class NodeDriver(FakeDeviceDiscovery devices, DriverInfo info) :
             }
 
             string prefix = $"{DriverInfo.DeviceKind.ToUpperInvariant().Replace('-', '_')}_{device.Index}";
-            plan.Add(allocation, new ContainerEdits { Env = [$"{prefix}={device.Name}", $"{prefix}_UUID={device.Uuid}", $"{prefix}_PROFILE={config.Profile ?? "Default"}"] });
+            // What the claim's status.devices tells users about the device (written after the prepare is answered).
+            var status = new DeviceStatus
+            {
+                Conditions = [new V1Condition { Type = "Ready", Status = "True", Reason = "Prepared", Message = $"{device.Name} is prepared" }],
+                Data = new JsonObject { ["uuid"] = device.Uuid, ["profile"] = config.Profile ?? "Default" },
+            };
+            plan.Add(allocation, new ContainerEdits { Env = [$"{prefix}={device.Name}", $"{prefix}_UUID={device.Uuid}", $"{prefix}_PROFILE={config.Profile ?? "Default"}"] }, status: status);
         }
 
         return ValueTask.FromResult(plan);
