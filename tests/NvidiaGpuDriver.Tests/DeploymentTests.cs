@@ -201,17 +201,7 @@ public sealed class DeploymentTests
     [InlineData("down.sh", "docker", "", "kind")]
     public void A_script_names_every_missing_prerequisite_before_doing_anything(string script, string tools, string containerTool, string missing)
     {
-        var environment = new Dictionary<string, string>();
-        if (containerTool.Length > 0)
-        {
-            environment["CONTAINER_TOOL"] = containerTool;
-        }
-
-        ScriptRun run = DeploymentScripts.Run(Path.Combine(Deployments, "scripts", script), tools.Split(' ', StringSplitOptions.RemoveEmptyEntries), environment);
-
-        Assert.Equal(1, run.ExitCode);
-        Assert.Equal($"{script}: missing prerequisites: {missing}. Install them (or put them on PATH) and run it again; nothing was done.\n", run.Stderr);
-        Assert.Empty(run.Commands); // not even the tools that are there
+        DeploymentScripts.AssertRefusedForMissingTools(Path.Combine(Deployments, "scripts", script), tools, containerTool, missing);
     }
 
     [Fact]

@@ -17,6 +17,25 @@ internal static class DeploymentScripts
 
     private static readonly string[] Utilities = ["bash", "dirname"];
 
+    /// <summary>
+    /// Runs <paramref name="script"/> with only <paramref name="tools"/> (space-separated) on PATH and asserts that it
+    /// names <paramref name="missing"/> in one line, exits 1 and runs nothing, not even the tools that are there.
+    /// </summary>
+    public static void AssertRefusedForMissingTools(string script, string tools, string containerTool, string missing)
+    {
+        var environment = new Dictionary<string, string>();
+        if (containerTool.Length > 0)
+        {
+            environment["CONTAINER_TOOL"] = containerTool;
+        }
+
+        ScriptRun run = Run(script, tools.Split(' ', StringSplitOptions.RemoveEmptyEntries), environment);
+
+        Xunit.Assert.Equal(1, run.ExitCode);
+        Xunit.Assert.Equal($"{Path.GetFileName(script)}: missing prerequisites: {missing}. Install them (or put them on PATH) and run it again; nothing was done.\n", run.Stderr);
+        Xunit.Assert.Empty(run.Commands);
+    }
+
     public static ScriptRun Run(string script, IEnumerable<string> fakeTools, IReadOnlyDictionary<string, string>? environment = null)
     {
         string bin = Path.Combine(Path.GetTempPath(), "scripts-" + Guid.NewGuid().ToString("N")[..8]);
