@@ -3,31 +3,11 @@ using System.Text.Json.Nodes;
 namespace DraSdk.Cli.Tests;
 
 /// <summary>dra allocate / explain with Pods: their claims, claim templates and extended-resource requests.</summary>
-public sealed class CliPodTests : IDisposable
+public sealed class CliPodTests : CliTestBase
 {
-    private static readonly string Samples = Path.Combine(AppContext.BaseDirectory, "samples");
-    private readonly string _dir = Directory.CreateTempSubdirectory("dra-cli-pod-tests-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     private static string[] Cluster => ["-f", Path.Combine(Samples, "deviceclass.yaml"), "-f", Path.Combine(Samples, "resourceslice.yaml")];
 
     private static string[] PodSample => ["-f", Path.Combine(Samples, "extended-resources")];
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = CliApp.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
-    private string Write(string name, string content)
-    {
-        var path = Path.Combine(_dir, name);
-        File.WriteAllText(path, content);
-        return path;
-    }
 
     private static JsonNode Container(JsonNode json, string container, string key, string value) =>
         json["containers"]!.AsArray().Single(c => (string?)c!["container"] == container && (string?)c[key] == value)!;

@@ -4,29 +4,9 @@ using System.Text.Json.Nodes;
 namespace DraSdk.Cli.Tests;
 
 /// <summary>The dra commands, run in-process and, for the exit-code contract, as a real process.</summary>
-public sealed class CliTests : IDisposable
+public sealed class CliTests : CliTestBase
 {
-    private static readonly string Samples = Path.Combine(AppContext.BaseDirectory, "samples");
-    private readonly string _dir = Directory.CreateTempSubdirectory("dra-cli-tests-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     private static string[] SampleFiles => ["-f", Path.Combine(Samples, "deviceclass.yaml"), "-f", Path.Combine(Samples, "resourceslice.yaml"), "-f", Path.Combine(Samples, "claims.yaml")];
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = CliApp.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
-    private string Write(string name, string content)
-    {
-        var path = Path.Combine(_dir, name);
-        File.WriteAllText(path, content);
-        return path;
-    }
 
     [Fact]
     public void AllocateOneClaim()
